@@ -1,0 +1,91 @@
+# The only entry point: build, test, run, bench. See README.md.
+#   make            release build into bin/
+#   make test       deps + ASan/UBSan build + cmocka unit tests + bats e2e tests
+#   make run-localcluster   start localcluster on 127.0.0.1:6443 (kubeconfig in ./localcluster.kubeconfig)
+#   make bench      benchmarks (never part of make test)
+#   make fuzz       build libFuzzer targets (clang) into build/fuzz/
+
+CC       ?= gcc
+PKGS     := libuv jansson yaml-0.1 libcurl openssl
+# http_parser ships no .pc file in Debian: plain -lhttp_parser.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhttp_parser -lm
+CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
+
+MODE     ?= rel
+BUILD    := build/$(MODE)
+WARN     := -Wall -Wextra -Werror -Wno-unused-parameter
+ifeq ($(MODE),san)
+OPT      := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+BINDIR   := $(BUILD)/bin
+else
+OPT      := -O2 -g
+BINDIR   := bin
+endif
+CFLAGS   += -std=c17 -D_GNU_SOURCE $(WARN) $(OPT) -Iinternal -I. $(PKG_CFLAGS) -MMD -MP
+LDFLAGS  += $(OPT)
+
+LIB_SRCS := $(sort $(wildcard internal/*/*.c api/*/*.c))
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+LIB      := $(BUILD)/libproject.a
+CMDS     := $(notdir $(wildcard cmd/*))
+BINS     := $(CMDS:%=$(BINDIR)/%)
+UNIT_SRCS := $(sort $(wildcard test/unit/test_*.c))
+UNIT_BINS := $(UNIT_SRCS:test/unit/%.c=$(BUILD)/test/%)
+
+.PHONY: all deps test unit e2e san run-localcluster bench fuzz clean format
+all: $(BINS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BINDIR)/%: $(BUILD)/obj/cmd/%/main.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $< $(LIB) $(PKG_LIBS) -o $@
+
+$(BUILD)/test/%: $(BUILD)/obj/test/unit/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $< $(LIB) $(PKG_LIBS) $(CMOCKA_LIBS) -o $@
+
+unit-bins: $(UNIT_BINS)
+
+deps:
+	@bash scripts/deps.sh
+
+# The sanitized build used by tests lives in build/san/.
+san:
+	@$(MAKE) --no-print-directory MODE=san all unit-bins
+
+test: deps
+	@$(MAKE) --no-print-directory MODE=san all unit-bins
+	@bash scripts/run-tests.sh
+
+unit:
+	@$(MAKE) --no-print-directory MODE=san all unit-bins
+	@SKIP_E2E=1 bash scripts/run-tests.sh
+
+e2e:
+	@$(MAKE) --no-print-directory MODE=san all
+	@SKIP_UNIT=1 bash scripts/run-tests.sh
+
+run-localcluster: all
+	./bin/localcluster --listen 127.0.0.1:6443 --kubeconfig-out localcluster.kubeconfig
+
+bench: all
+	@bash bench/run.sh
+
+fuzz:
+	@bash scripts/build-fuzz.sh
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build bin
+
+-include $(LIB_OBJS:.o=.d) $(UNIT_SRCS:test/unit/%.c=$(BUILD)/obj/test/unit/%.d)
