@@ -33,6 +33,16 @@ json_t *openapi_v3_index(const registry_t *reg);
  * lists the request body media types the kind accepts (strategic-merge only for built-ins), and
  * components.schemas holds the kind's schema (CRD schema for CRs, permissive object for
  * built-ins) with x-kubernetes-group-version-kind (an array). NULL if not served. */
+/* Note: localcluster's built-in schemas are permissive, and kubectl 1.32 builds apply's
+ * strategic merge patch from them when the media type is listed ("warning: error calculating
+ * patch from openapi v3 spec: unable to find api field"). So strategic-merge is listed for no
+ * kind (openapi.c openapi_advertise_smp); kubectl then uses its compiled-in types. */
 json_t *openapi_v3_document(const registry_t *reg, const char *gvpath);
+/* The same document as cached compact JSON text (borrowed: valid until the next openapi call
+ * after a registry change, so copy it before handing control back to the loop) with its length
+ * and the hash the index advertises; NULL if not served. Documents are built once per registry
+ * change and kept in the registry's cache slot (registry_cache_get). */
+const char *openapi_v3_document_text(const registry_t *reg, const char *gvpath, size_t *len,
+                                     const char **hash);
 
 #endif

@@ -64,10 +64,27 @@ restype_version_t *restype_storage_version(const restype_t *rt);
 
 /* Bumped whenever the set of types or their schemas changes (OpenAPI hashes use it). */
 uint64_t registry_epoch(const registry_t *reg);
+/* Bumps the epoch: call it after changing a type's fields directly (e.g. `established`). */
+void registry_touch(registry_t *reg);
+
+/* Finds a type by any of its names (plural, singular, short name, kind case-insensitively),
+ * plurals first; group NULL searches every group. */
+restype_t *registry_resolve(const registry_t *reg, const char *group, const char *name);
+
+/* One slot of derived state (openapi.c keeps its document cache there), freed by free_fn when
+ * replaced or with the registry. Not part of what the registry describes, hence const. */
+void *registry_cache_get(const registry_t *reg);
+void registry_cache_set(const registry_t *reg, void *cache, void (*free_fn)(void *));
 
 /* CR types. registry_apply_crd creates or updates the type a CRD defines (the CRD is
  * borrowed; the type keeps its own reference). registry_remove_type drops a type and its
  * collection. */
+/* apply_crd details: names come from spec.names (singular defaults to lowercase kind, listKind
+ * to kind+"List"); a version without storage:true makes the first one storage. `established`
+ * follows the CRD's Established condition when it has one, else is true for a new type and
+ * unchanged on update; `terminating` is set while metadata.deletionTimestamp is. `coll` is never
+ * touched. Returns NULL (no change) for a CRD without group/plural/kind/versions or one naming
+ * a built-in. registry_remove_type frees the restype only: the caller frees `coll` first. */
 restype_t *registry_apply_crd(registry_t *reg, json_t *crd);
 void registry_remove_type(registry_t *reg, restype_t *rt);
 

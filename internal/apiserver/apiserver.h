@@ -1,0 +1,56 @@
+/* apiserver: localcluster's API server as one object on a libuv loop: configuration, the
+ * registry of types, the store, the HTTP(S) listener, fault injection, and the background
+ * controllers (CRD establishment/cleanup, namespace termination, garbage collection). */
+#ifndef APISERVER_APISERVER_H
+#define APISERVER_APISERVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "apiserver/certs.h"
+#include "apiserver/faults.h"
+#include "apiserver/registry.h"
+#include "apiserver/store.h"
+#include "base/http_server.h"
+
+typedef struct apiserver_config {
+    const char *host;           /* "127.0.0.1" */
+    int port;                   /* 0 = any free port */
+    const char *kubeconfig_out; /* written once serving, with the real port; may be NULL */
+    bool tls;                   /* HTTPS with a generated CA and client certificate */
+    const char *token;          /* bearer token accepted (and written to the kubeconfig) */
+    unsigned bookmark_interval_s; /* watch bookmarks (default 60) */
+    unsigned gc_interval_ms;      /* controllers' period (default 200) */
+    faults_t faults;
+} apiserver_config_t;
+
+typedef struct apiserver {
+    uv_loop_t *loop;
+    apiserver_config_t cfg;
+    registry_t *reg;
+    store_t *store;
+    http_server_t *http;
+    certs_bundle_t certs;
+    faults_t faults;
+    char address[80]; /* "127.0.0.1:PORT" */
+    uv_timer_t ctl_timer;
+    bool ctl_pending;   /* controllers should run at the next tick */
+    uv_timer_t kick_timer;
+    uint64_t watch_count;
+    bool stopping;
+} apiserver_t;
+
+/* Starts serving on loop: registry with built-ins, default namespaces, HTTP(S), controllers,
+ * kubeconfig. Returns 0 or a negative errno with a message in errbuf. */
+int apiserver_start(apiserver_t *as, uv_loop_t *loop, const apiserver_config_t *cfg, char *errbuf,
+                    size_t errlen);
+/* Stops listening, ends watches, closes timers; the loop then runs out. */
+void apiserver_stop(apiserver_t *as);
+/* Frees what apiserver_start allocated (after the loop has finished). */
+void apiserver_free(apiserver_t *as);
+
+/* Asks the background controllers to run soon (after a write that may need them). */
+void apiserver_kick_controllers(apiserver_t *as);
+
+#endif
