@@ -31,4 +31,12 @@ const char *objmeta_check_label_value(const char *s);
  * fields "metadata.name", "metadata.labels", "metadata.annotations", ... */
 void objmeta_validate(json_t *metadata, bool name_is_label, json_t *causes);
 
+/* All the messages for a qualified name / label value of length n (not NUL-terminated);
+ * returns how many were written to msgs (static strings). Used by the label selector parser,
+ * which reports every problem as apimachinery does. */
+size_t objmeta_qualified_name_errors(const char *s, size_t n, const char *msgs[4]);
+size_t objmeta_label_value_errors(const char *s, size_t n, const char *msgs[2]);
+/* s quoted as Go's %q prints it; malloc'd. */
+char *objmeta_go_quote(const char *s, size_t n);
+
 #endif

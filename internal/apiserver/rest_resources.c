@@ -136,7 +136,7 @@ int rest_parse_selectors(rest_req_t *r, label_selector_t **ls, field_selector_t 
     char *l = q(r, "labelSelector"), *f = q(r, "fieldSelector");
     int rc = 0;
     if (l && *l && label_selector_parse(l, ls, msg, sizeof msg) != 0) {
-        rc = kerr_bad_request(e, "unable to parse requirement: %s", msg);
+        rc = kerr_bad_request(e, "%s", msg);
     } else if (f && *f) {
         if (field_selector_parse(f, fs, msg, sizeof msg) != 0) {
             rc = kerr_bad_request(e, "%s", msg);
