@@ -55,8 +55,7 @@ static void create_namespace(apiserver_t *as, const char *name)
     kerr_clear(&e);
 }
 
-int apiserver_start(apiserver_t *as, uv_loop_t *loop, const apiserver_config_t *cfg, char *errbuf,
-                    size_t errlen)
+void apiserver_init(apiserver_t *as, uv_loop_t *loop, const apiserver_config_t *cfg)
 {
     memset(as, 0, sizeof *as);
     as->loop = loop;
@@ -77,6 +76,12 @@ int apiserver_start(apiserver_t *as, uv_loop_t *loop, const apiserver_config_t *
                                            "kube-node-lease", NULL};
     for (int i = 0; defaults[i]; i++) create_namespace(as, defaults[i]);
     ctl_namespace_run(as);
+}
+
+int apiserver_start(apiserver_t *as, uv_loop_t *loop, const apiserver_config_t *cfg, char *errbuf,
+                    size_t errlen)
+{
+    apiserver_init(as, loop, cfg);
 
     http_server_config_t hc = {.host = as->cfg.host, .port = cfg->port, .max_body = 3u << 20};
     if (cfg->tls) {
@@ -108,6 +113,7 @@ void apiserver_stop(apiserver_t *as)
 {
     if (as->stopping) return;
     as->stopping = true;
+    if (!as->loop) return;
     uv_timer_stop(&as->ctl_timer);
     uv_timer_stop(&as->kick_timer);
     uv_close((uv_handle_t *)&as->ctl_timer, NULL);
@@ -126,4 +132,6 @@ void apiserver_free(apiserver_t *as)
     store_free(as->store);
     registry_free(as->reg);
     certs_free(&as->certs);
+    as->store = NULL;
+    as->reg = NULL;
 }

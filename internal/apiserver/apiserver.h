@@ -45,6 +45,10 @@ typedef struct apiserver {
  * kubeconfig. Returns 0 or a negative errno with a message in errbuf. */
 int apiserver_start(apiserver_t *as, uv_loop_t *loop, const apiserver_config_t *cfg, char *errbuf,
                     size_t errlen);
+/* The core without a listener: registry, store, default namespaces and their service accounts.
+ * apiserver_start calls it; unit tests and fuzz targets use it alone (then apiserver_stop and
+ * apiserver_free; the loop's timers are initialised but never started). */
+void apiserver_init(apiserver_t *as, uv_loop_t *loop, const apiserver_config_t *cfg);
 /* Stops listening, ends watches, closes timers; the loop then runs out. */
 void apiserver_stop(apiserver_t *as);
 /* Frees what apiserver_start allocated (after the loop has finished). */
