@@ -13,7 +13,7 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhttp_parser -lm
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 
 MODE     ?= rel
-BUILD    := build/$(MODE)
+BUILD    ?= build/$(MODE)
 WARN     := -Wall -Wextra -Werror -Wno-unused-parameter
 ifeq ($(MODE),san)
 OPT      := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
@@ -22,8 +22,8 @@ else
 OPT      := -O2 -g
 BINDIR   := bin
 endif
-CFLAGS   += -std=c17 -D_GNU_SOURCE $(WARN) $(OPT) -Iinternal -I. $(PKG_CFLAGS) -MMD -MP
-LDFLAGS  += $(OPT)
+override CFLAGS += -std=c17 -D_GNU_SOURCE $(WARN) $(OPT) -Iinternal -I. $(PKG_CFLAGS) -MMD -MP
+override LDFLAGS += $(OPT)
 
 LIB_SRCS := $(sort $(wildcard internal/*/*.c api/*/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)

@@ -64,10 +64,39 @@ bool rest_wants_table(http_request_t *req)
     return a && strstr(a, "as=Table") != NULL;
 }
 
-static bool wants_aggregated(http_request_t *req)
+/* The aggregated discovery version the client asks for first ("v2" or "v2beta1", which
+ * kubectl 1.27 speaks), or NULL for legacy discovery. Media ranges are tried in order. */
+static const char *aggregated_version(http_request_t *req)
 {
     const char *a = http_request_header(req, "accept");
-    return a && strstr(a, "as=APIGroupDiscoveryList") != NULL;
+    while (a && *a) {
+        size_t n = strcspn(a, ",");
+        char range[256];
+        snprintf(range, sizeof range, "%.*s", (int)(n < 255 ? n : 255), a);
+        if (strstr(range, "as=APIGroupDiscoveryList") && strstr(range, "g=apidiscovery.k8s.io")) {
+            if (strstr(range, "v=v2beta1")) return "v2beta1";
+            const char *v = strstr(range, "v=v2");
+            if (v && (v[4] == ';' || v[4] == '\0')) return "v2";
+        }
+        a += n;
+        if (*a == ',') a++;
+        while (*a == ' ') a++;
+    }
+    return NULL;
+}
+
+static json_t *aggregated_doc(apiserver_t *as, http_request_t *req, bool core, char *ctype,
+                              size_t len)
+{
+    const char *v = aggregated_version(req);
+    if (!v) return NULL;
+    json_t *doc = discovery_aggregated(as->reg, core);
+    char av[64];
+    snprintf(av, sizeof av, "apidiscovery.k8s.io/%s", v);
+    json_object_set_new(doc, "apiVersion", json_string(av));
+    snprintf(ctype, len, "application/json;g=apidiscovery.k8s.io;v=%s;as=APIGroupDiscoveryList",
+             v);
+    return doc;
 }
 
 static void reply_not_found_type(http_request_t *req)
@@ -240,16 +269,16 @@ void rest_handle(http_request_t *req, void *ud)
     int n = split_path(path, segs);
     json_t *doc = NULL;
     const char *ctype = NULL;
+    char ctbuf[128];
     if (n < 0) {
         reply_not_found_type(req);
     } else if (n >= 1 && strcmp(segs[0], "api") == 0) {
         if (n == 1) {
-            if (wants_aggregated(req)) {
-                doc = discovery_aggregated(as->reg, true);
-                ctype = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
-            } else {
+            doc = aggregated_doc(as, req, true, ctbuf, sizeof ctbuf);
+            if (doc)
+                ctype = ctbuf;
+            else
                 doc = discovery_api_versions(as->address);
-            }
         } else if (strcmp(segs[1], "v1") != 0) {
             reply_not_found_type(req);
         } else if (n == 2) {
@@ -259,12 +288,11 @@ void rest_handle(http_request_t *req, void *ud)
         }
     } else if (n >= 1 && strcmp(segs[0], "apis") == 0) {
         if (n == 1) {
-            if (wants_aggregated(req)) {
-                doc = discovery_aggregated(as->reg, false);
-                ctype = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
-            } else {
+            doc = aggregated_doc(as, req, false, ctbuf, sizeof ctbuf);
+            if (doc)
+                ctype = ctbuf;
+            else
                 doc = discovery_group_list(as->reg);
-            }
         } else if (n == 2) {
             doc = discovery_group(as->reg, segs[1]);
             if (!doc) reply_not_found_type(req);
