@@ -32,7 +32,7 @@ void crd_default(json_t *crd);
  * has x-kubernetes-preserve-unknown-fields: true. Honors x-kubernetes-embedded-resource (keeps
  * apiVersion, kind, metadata) and x-kubernetes-int-or-string. The root's apiVersion, kind and
  * metadata are never pruned (metadata is handled by the REST layer). If pruned is non-NULL, the
- * dotted path of each removed field is appended ("spec.bogus") in document order. A null value
+ * dotted path of each removed field is appended ("spec.bogus"), sorted as apiextensions sorts them. A null value
  * on a field that is not nullable is removed too (it then may get its default). */
 void crd_schema_prune(json_t *schema, json_t *obj, json_t *pruned);
 
@@ -48,5 +48,8 @@ void crd_schema_default(json_t *schema, json_t *obj);
  * x-kubernetes-list-map-keys, additionalProperties (schema form). The root's metadata is
  * skipped. Appends one cause per problem. */
 void crd_schema_validate(json_t *schema, json_t *obj, json_t *causes);
+
+/* Frees the compiled-pattern cache (at most 128 patterns; single-threaded use). */
+void crd_schema_regex_cache_clear(void);
 
 #endif
