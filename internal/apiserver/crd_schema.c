@@ -2014,7 +2014,7 @@ static void v_enum(vctx *c, json_t *out, json_t *s, json_t *d)
     for (size_t i = 0; i < json_array_size(en); i++)
         if (d && enum_equal(d, json_array_get(en, i))) return;
     size_t n = json_array_size(en);
-    char **vals = malloc(n * sizeof(*vals));
+    char **vals = calloc(n + 1, sizeof(*vals));
     if (!vals) abort();
     for (size_t i = 0; i < n; i++) {
         json_t *e = json_array_get(en, i);

@@ -320,6 +320,16 @@ static int admit_object(apiserver_t *as, restype_t *rt, json_t *obj, objops_opts
 {
     (void)as;
     json_t *md = jsonx_obj(obj, "metadata");
+    /* ObjectMeta omits empty maps and lists (omitempty), so the stored object has no
+     * "finalizers":[] or "labels":{} (e.g. after a JSON patch removed the last entry). */
+    static const char *const omit_empty[] = {"labels", "annotations", "finalizers",
+                                             "ownerReferences", NULL};
+    for (int i = 0; json_is_object(md) && omit_empty[i]; i++) {
+        json_t *v = json_object_get(md, omit_empty[i]);
+        if (json_is_null(v) || (json_is_object(v) && json_object_size(v) == 0) ||
+            (json_is_array(v) && json_array_size(v) == 0))
+            json_object_del(md, omit_empty[i]);
+    }
     if (!rt->builtin) {
         metadata_trim(md);
         restype_version_t *ver = o->version ? restype_version(rt, o->version) : NULL;
@@ -555,7 +565,7 @@ int objops_create(apiserver_t *as, restype_t *rt, const char *ns, json_t *body, 
         json_decref(obj);
         return kerr_already_exists(e, rt, name);
     }
-    managed_fields_record(obj, body, rt, o, "Update");
+    managed_fields_record(obj, body, rt, o, o->apply ? "Apply" : "Update");
     if (o->dry_run) {
         *out = obj;
         return 0;
@@ -801,7 +811,9 @@ int objops_patch(apiserver_t *as, restype_t *rt, const char *ns, const char *nam
         if (!old) {
             json_t *body = json_deep_copy(patch);
             jsonx_set_new(body, "metadata.name", json_string(name));
-            rc = objops_create(as, rt, ns, body, o, out, e);
+            objops_opts_t ao = *o;
+            ao.apply = true;
+            rc = objops_create(as, rt, ns, body, &ao, out, e);
             json_decref(body);
             if (rc == 0) *created = true;
             return rc;

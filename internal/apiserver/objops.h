@@ -19,7 +19,9 @@ typedef struct objops_opts {
     const char *version;          /* API version of the request (NULL = storage version) */
     bool status;                  /* the /status subresource */
     bool finalize;                /* namespaces/{n}/finalize */
+    bool apply;                   /* set by objops_patch for an SSA create: operation "Apply" */
     json_t *warnings;             /* array of warning strings to append to, or NULL */
+    const char *operation;        /* managedFields operation of a create (NULL = "Update") */
 } objops_opts_t;
 
 /* Store key of an object: "ns/name" for namespaced types, "name" otherwise. buf >= 512. */

@@ -66,6 +66,7 @@ static json_t *decode_body(rest_req_t *r, bool allow_empty, kerr_t *e)
 /* Options common to writes from the query string. Strings point into `hold`. */
 typedef struct write_q {
     char *field_manager, *field_validation, *dry_run;
+    bool manager_defaulted; /* no fieldManager in the query (apply patches need one) */
 } write_q_t;
 
 static int write_opts(rest_req_t *r, objops_opts_t *o, write_q_t *h, kerr_t *e)
@@ -88,6 +89,7 @@ static int write_opts(rest_req_t *r, objops_opts_t *o, write_q_t *h, kerr_t *e)
         return kerr_bad_request(e, "fieldManager: Too long: must have at most 128 bytes");
     if (!h->field_manager || !*h->field_manager) {
         /* default manager: the User-Agent up to the first '/' */
+        h->manager_defaulted = true;
         free(h->field_manager);
         const char *ua = http_request_header(r->http, "user-agent");
         h->field_manager = strndup(ua ? ua : "unknown", ua ? strcspn(ua, "/") : 7);
@@ -546,6 +548,17 @@ static void do_write(rest_req_t *r, const char *verb)
                      "the body of the request was in an unknown format - accepted media types "
                      "include: application/json-patch+json, application/merge-patch+json, "
                      "application/apply-patch+yaml");
+            goto fail;
+        }
+        if (strncmp(ctype, "application/apply-patch", 23) == 0 && h.manager_defaulted) {
+            /* ValidatePatchOptions: an apply must name its manager */
+            kerr_set(&e, 422, "Invalid",
+                     "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is "
+                     "required for apply patch");
+            e.details = json_pack("{s:s,s:s,s:[{s:s,s:s,s:s}]}", "group", "meta.k8s.io", "kind",
+                                  "PatchOptions", "causes", "reason", "FieldValueRequired",
+                                  "message", "Required value: is required for apply patch",
+                                  "field", "fieldManager");
             goto fail;
         }
         if (!(body = decode_body(r, false, &e))) goto fail;
