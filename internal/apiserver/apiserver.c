@@ -4,6 +4,7 @@
 #include "apiserver/apiserver.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,8 @@ static void run_controllers(apiserver_t *as)
 static void on_ctl_tick(uv_timer_t *t)
 {
     run_controllers(t->data);
+    /* large list responses leave freed heap behind; give it back to the system */
+    malloc_trim(0);
 }
 
 static void on_kick(uv_timer_t *t)

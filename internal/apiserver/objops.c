@@ -599,11 +599,11 @@ int objops_commit_update(apiserver_t *as, restype_t *rt, const char *ns, json_t 
     /* name / namespace / uid */
     const char *nname = jsonx_str(md, "name", NULL);
     if (nname && strcmp(nname, name) != 0) {
+        /* nname lives in next: format the error before releasing it */
+        kerr_bad_request(e, "the name of the object (%s) does not match the name on the URL (%s)",
+                         nname, name);
         json_decref(next);
-        return kerr_bad_request(e,
-                                "the name of the object (%s) does not match the name on the URL "
-                                "(%s)",
-                                nname, name);
+        return -1;
     }
     if (rt->namespaced) {
         const char *nns = jsonx_str(md, "namespace", NULL);
@@ -633,8 +633,16 @@ int objops_commit_update(apiserver_t *as, restype_t *rt, const char *ns, json_t 
         else
             json_object_del(result, "status");
         /* pods/status may also carry labels and annotations; other metadata stays */
-        json_object_set(json_object_get(result, "metadata"), "managedFields",
-                        json_object_get(md, "managedFields"));
+        json_t *rmd = json_object_get(result, "metadata");
+        json_object_set(rmd, "managedFields", json_object_get(md, "managedFields"));
+        for (int i = 0; rt->builtin && strcmp(rt->kind, "Pod") == 0 && i < 2; i++) {
+            const char *k = i ? "annotations" : "labels";
+            json_t *v = json_object_get(md, k);
+            if (v)
+                json_object_set(rmd, k, v);
+            else
+                json_object_del(rmd, k);
+        }
         json_decref(next);
         next = result;
         md = json_object_get(next, "metadata");

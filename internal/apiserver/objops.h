@@ -21,7 +21,6 @@ typedef struct objops_opts {
     bool finalize;                /* namespaces/{n}/finalize */
     bool apply;                   /* set by objops_patch for an SSA create: operation "Apply" */
     json_t *warnings;             /* array of warning strings to append to, or NULL */
-    const char *operation;        /* managedFields operation of a create (NULL = "Update") */
 } objops_opts_t;
 
 /* Store key of an object: "ns/name" for namespaced types, "name" otherwise. buf >= 512. */

@@ -38,6 +38,9 @@ struct store {
     hist_entry_t *ring;
     size_t cap, head, len; /* ring[head] is the oldest */
     unsigned rng;
+    json_t *text_obj; /* the one-entry encode cache (own reference) */
+    char *text;
+    size_t text_len;
 };
 
 static void coll_release(store_coll_t *c)
@@ -76,9 +79,24 @@ static void hist_pop(store_t *s)
     s->len--;
 }
 
+const char *store_obj_text(store_t *s, json_t *obj, size_t *len)
+{
+    if (obj != s->text_obj || !s->text) {
+        json_decref(s->text_obj);
+        free(s->text);
+        s->text_obj = json_incref(obj);
+        s->text = json_dumps(obj, JSON_COMPACT);
+        s->text_len = s->text ? strlen(s->text) : 0;
+    }
+    *len = s->text_len;
+    return s->text ? s->text : "null";
+}
+
 void store_free(store_t *s)
 {
     if (!s) return;
+    json_decref(s->text_obj);
+    free(s->text);
     while (s->len) hist_pop(s);
     free(s->ring);
     free(s);

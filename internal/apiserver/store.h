@@ -64,6 +64,11 @@ const store_event_t *store_history_at(const store_t *s, size_t idx);
  * the history no longer reaches back to rv. */
 int store_coll_snapshot(const store_t *s, const store_coll_t *c, uint64_t rv, json_t **out);
 
+/* The compact JSON text of an object, from a one-entry cache: a create's watch events and its
+ * response (and every watcher of one event) serialize the object once. The text is valid until
+ * the next call; *len receives its length. obj is borrowed. */
+const char *store_obj_text(store_t *s, json_t *obj, size_t *len);
+
 typedef void (*store_watch_fn)(const store_event_t *ev, void *ud);
 /* Calls fn for every event of coll committed from now on; fn(NULL, ud) when coll is dropped
  * (the watch is then already removed). */

@@ -175,9 +175,19 @@ static void emit_event(watch_t *w, const char *type, json_t *obj)
     } else {
         o = objops_present(w->r.rt, w->version, obj);
     }
-    json_t *ev = json_pack("{s:s,s:o}", "type", type, "object", o);
-    char *text = jsonx_dump(ev);
-    json_decref(ev);
+    char *text;
+    if (o == obj) {
+        /* the stored object as is: every watcher of this event shares one encoding */
+        size_t len;
+        const char *ot = store_obj_text(w->r.as->store, obj, &len);
+        text = malloc(len + strlen(type) + 32);
+        sprintf(text, "{\"type\":\"%s\",\"object\":%s}", type, ot);
+        json_decref(o);
+    } else {
+        json_t *ev = json_pack("{s:s,s:o}", "type", type, "object", o);
+        text = jsonx_dump(ev);
+        json_decref(ev);
+    }
     w->events++;
     int cut = w->r.as->faults.watch_cut_after;
     emit(w, text, cut > 0 && w->events >= cut);
