@@ -91,6 +91,48 @@ json_t *jsonx_obj(json_t *obj, const char *path)
     return jsonx_get(obj, path);
 }
 
+int jsonx_depth(json_t *v, int cap)
+{
+    if (!json_is_object(v) && !json_is_array(v)) return 0;
+    if (cap <= 0) return 1;
+    int best = 0;
+    if (json_is_object(v)) {
+        const char *k;
+        json_t *c;
+        json_object_foreach(v, k, c)
+        {
+            int d = jsonx_depth(c, cap - 1);
+            if (d > best) best = d;
+            if (best > cap - 1) break;
+        }
+    } else {
+        for (size_t i = 0; i < json_array_size(v); i++) {
+            int d = jsonx_depth(json_array_get(v, i), cap - 1);
+            if (d > best) best = d;
+            if (best > cap - 1) break;
+        }
+    }
+    return best + 1;
+}
+
+size_t jsonx_count(json_t *v, size_t cap)
+{
+    size_t n = 1;
+    if (json_is_object(v)) {
+        const char *k;
+        json_t *c;
+        json_object_foreach(v, k, c)
+        {
+            if (n > cap) break;
+            n += jsonx_count(c, cap - n);
+        }
+    } else if (json_is_array(v)) {
+        for (size_t i = 0; i < json_array_size(v) && n <= cap; i++)
+            n += jsonx_count(json_array_get(v, i), cap - n);
+    }
+    return n;
+}
+
 char *jsonx_dump(json_t *v)
 {
     return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);

@@ -25,6 +25,12 @@ void jsonx_del(json_t *obj, const char *path);
 /* The object at path, created (empty) if missing; NULL if a non-object is in the way. */
 json_t *jsonx_obj(json_t *obj, const char *path);
 
+/* Nesting depth of v ({} is 1, a scalar 0); the result exceeds cap exactly when the depth
+ * does, and the walk never goes deeper than cap + 1 (safe on hostile input). */
+int jsonx_depth(json_t *v, int cap);
+/* Number of nodes in v, counting no further than cap + 1. */
+size_t jsonx_count(json_t *v, size_t cap);
+
 /* Compact JSON text (json_dumps with JSON_COMPACT), malloc'd; NULL only on allocation failure. */
 char *jsonx_dump(json_t *v);
 

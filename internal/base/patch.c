@@ -3,6 +3,8 @@
  * diff. Inputs are never modified; every result is a fresh tree. */
 #include "base/patch.h"
 
+#include "base/jsonx.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -31,55 +33,6 @@ static int patch_err(char *errbuf, size_t errlen, int rc, const char *fmt, ...)
 
 /* ---- tree helpers ---------------------------------------------------------------------- */
 
-static bool tree_is_container(const json_t *v)
-{
-    return json_is_object(v) || json_is_array(v);
-}
-
-/* Nesting depth ({} is 1, a scalar 0); the result exceeds cap exactly when the depth does, and
- * the walk never goes deeper than cap + 1. */
-static int tree_depth(json_t *v, int cap)
-{
-    if (!tree_is_container(v)) return 0;
-    if (cap <= 0) return 1;
-    int best = 0;
-    if (json_is_object(v)) {
-        const char *k;
-        json_t *c;
-        json_object_foreach(v, k, c)
-        {
-            int d = tree_depth(c, cap - 1);
-            if (d > best) best = d;
-            if (best > cap - 1) break;
-        }
-    } else {
-        for (size_t i = 0; i < json_array_size(v); i++) {
-            int d = tree_depth(json_array_get(v, i), cap - 1);
-            if (d > best) best = d;
-            if (best > cap - 1) break;
-        }
-    }
-    return best + 1;
-}
-
-/* Number of nodes in v, counting no further than cap + 1. */
-static size_t tree_count(json_t *v, size_t cap)
-{
-    size_t n = 1;
-    if (json_is_object(v)) {
-        const char *k;
-        json_t *c;
-        json_object_foreach(v, k, c)
-        {
-            if (n > cap) break;
-            n += tree_count(c, cap - n);
-        }
-    } else if (json_is_array(v)) {
-        for (size_t i = 0; i < json_array_size(v) && n <= cap; i++)
-            n += tree_count(json_array_get(v, i), cap - n);
-    }
-    return n;
-}
 
 /* A real that holds an integral value in the int64 range, as that integer. */
 static bool real_as_int(double d, json_int_t *out)
@@ -272,8 +225,8 @@ int patch_merge_apply(json_t *doc, json_t *patch, json_t **out, char *errbuf, si
     if (!out) return -EINVAL;
     *out = NULL;
     if (!patch) return patch_err(errbuf, errlen, -EINVAL, "merge patch: missing patch document");
-    if (tree_depth(doc, PATCH_MAX_DEPTH) > PATCH_MAX_DEPTH ||
-        tree_depth(patch, PATCH_MAX_DEPTH) > PATCH_MAX_DEPTH)
+    if (jsonx_depth(doc, PATCH_MAX_DEPTH) > PATCH_MAX_DEPTH ||
+        jsonx_depth(patch, PATCH_MAX_DEPTH) > PATCH_MAX_DEPTH)
         return patch_err(errbuf, errlen, -E2BIG, "merge patch: nesting deeper than %d levels",
                          PATCH_MAX_DEPTH);
     json_t *target = NULL;
@@ -510,7 +463,7 @@ static bool jop_too_deep(const jptr_t *p, json_t *v)
 {
     if (p->n > PATCH_MAX_DEPTH) return true;
     int cap = PATCH_MAX_DEPTH - (int)p->n;
-    return tree_depth(v, cap) > cap;
+    return jsonx_depth(v, cap) > cap;
 }
 
 /* Shortened, printable copy of a path for messages. */
@@ -641,7 +594,7 @@ static int jop_apply(json_t **root, json_t *op, size_t i, size_t *budget, char *
             what = "result nests too deep";
             break;
         }
-        size_t n = tree_count(v, *budget);
+        size_t n = jsonx_count(v, *budget);
         if (n > *budget) {
             rc = -E2BIG;
             what = "result too large";
@@ -704,8 +657,8 @@ int patch_json_apply(json_t *doc, json_t *patch, json_t **out, char *errbuf, siz
     if (json_array_size(patch) > PATCH_MAX_OPS)
         return patch_err(errbuf, errlen, -E2BIG, "json patch: more than %d operations",
                          PATCH_MAX_OPS);
-    if (tree_depth(doc, PATCH_MAX_DEPTH) > PATCH_MAX_DEPTH ||
-        tree_depth(patch, PATCH_MAX_DEPTH) > PATCH_MAX_DEPTH)
+    if (jsonx_depth(doc, PATCH_MAX_DEPTH) > PATCH_MAX_DEPTH ||
+        jsonx_depth(patch, PATCH_MAX_DEPTH) > PATCH_MAX_DEPTH)
         return patch_err(errbuf, errlen, -E2BIG, "json patch: nesting deeper than %d levels",
                          PATCH_MAX_DEPTH);
     json_t *root = doc ? json_deep_copy(doc) : json_null();
@@ -1571,8 +1524,8 @@ int patch_smp_apply(json_t *doc, json_t *patch, const smp_list_rule_t *rules, js
     if (doc && !json_is_object(doc))
         return patch_err(errbuf, errlen, -EINVAL,
                          "strategic merge patch: the document must be a JSON object");
-    if (tree_depth(doc, PATCH_MAX_DEPTH) > PATCH_MAX_DEPTH ||
-        tree_depth(patch, PATCH_MAX_DEPTH) > PATCH_MAX_DEPTH)
+    if (jsonx_depth(doc, PATCH_MAX_DEPTH) > PATCH_MAX_DEPTH ||
+        jsonx_depth(patch, PATCH_MAX_DEPTH) > PATCH_MAX_DEPTH)
         return patch_err(errbuf, errlen, -E2BIG,
                          "strategic merge patch: nesting deeper than %d levels", PATCH_MAX_DEPTH);
     json_t *orig = doc ? json_deep_copy(doc) : json_object();

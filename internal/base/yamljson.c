@@ -3,6 +3,8 @@
  * aliases expanded under a budget; and jansson trees emitted as block YAML. */
 #include "base/yamljson.h"
 
+#include "base/jsonx.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -276,47 +278,6 @@ static int yj_next(yj_t *y)
     return 0;
 }
 
-static int yj_tree_depth(json_t *v, int cap)
-{
-    if (!json_is_object(v) && !json_is_array(v)) return 0;
-    if (cap <= 0) return 1;
-    int best = 0;
-    if (json_is_object(v)) {
-        const char *k;
-        json_t *c;
-        json_object_foreach(v, k, c)
-        {
-            int d = yj_tree_depth(c, cap - 1);
-            if (d > best) best = d;
-            if (best > cap - 1) break;
-        }
-    } else {
-        for (size_t i = 0; i < json_array_size(v); i++) {
-            int d = yj_tree_depth(json_array_get(v, i), cap - 1);
-            if (d > best) best = d;
-            if (best > cap - 1) break;
-        }
-    }
-    return best + 1;
-}
-
-static size_t yj_tree_count(json_t *v, size_t cap)
-{
-    size_t n = 1;
-    if (json_is_object(v)) {
-        const char *k;
-        json_t *c;
-        json_object_foreach(v, k, c)
-        {
-            if (n > cap) break;
-            n += yj_tree_count(c, cap - n);
-        }
-    } else if (json_is_array(v)) {
-        for (size_t i = 0; i < json_array_size(v) && n <= cap; i++)
-            n += yj_tree_count(json_array_get(v, i), cap - n);
-    }
-    return n;
-}
 
 static bool yj_tag_is(const yaml_char_t *tag, const char *name)
 {
@@ -628,14 +589,14 @@ static int yj_node(yj_t *y, int depth, json_t **out)
             return yj_fail_at(y, &e->start_mark, "unknown anchor '%s' referenced",
                               name ? name : "");
         size_t left = YJ_MAX_ALIAS_NODES - y->alias_nodes;
-        size_t n = yj_tree_count(v, left);
+        size_t n = jsonx_count(v, left);
         if (n > left)
             return yj_fail_at(y, &e->start_mark,
                               "document contains excessive aliasing (more than %d nodes)",
                               YJ_MAX_ALIAS_NODES);
         y->alias_nodes += n;
         int cap = YJ_MAX_DEPTH - depth;
-        if (yj_tree_depth(v, cap) > cap)
+        if (jsonx_depth(v, cap) > cap)
             return yj_fail_at(y, &e->start_mark, "exceeded max depth of %d", YJ_MAX_DEPTH);
         *out = json_deep_copy(v);
         return *out ? 0 : -ENOMEM;
@@ -653,7 +614,7 @@ static json_t *yj_try_json(const char *buf, size_t len)
         i++;
     if (i >= len || (buf[i] != '{' && buf[i] != '[')) return NULL;
     json_t *v = json_loadb(buf, len, 0, NULL);
-    if (v && yj_tree_depth(v, YJ_MAX_DEPTH) > YJ_MAX_DEPTH) {
+    if (v && jsonx_depth(v, YJ_MAX_DEPTH) > YJ_MAX_DEPTH) {
         json_decref(v);
         return NULL; /* the YAML path reports the depth error with its position */
     }
