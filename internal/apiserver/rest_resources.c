@@ -37,7 +37,13 @@ static json_t *decode_body(rest_req_t *r, bool allow_empty, kerr_t *e)
         kerr_bad_request(e, "the request body is empty: expected a %s object", r->rt->kind);
         return NULL;
     }
-    if (ct && strstr(ct, "protobuf")) {
+    /* POST, PUT and DELETE bodies: JSON or YAML (no Content-Type means JSON); PATCH types
+     * are checked by objops_patch. */
+    size_t ctn = ct ? strcspn(ct, "; \t") : 0;
+    if ((ct && strstr(ct, "protobuf")) ||
+        (ctn && strcmp(r->http->method, "PATCH") != 0 &&
+         !(ctn == 16 && strncasecmp(ct, "application/json", 16) == 0) &&
+         !(ctn == 16 && strncasecmp(ct, "application/yaml", 16) == 0))) {
         kerr_set(e, 415, "UnsupportedMediaType",
                  "the body of the request was in an unknown format - accepted media types "
                  "include: application/json, application/yaml");
@@ -206,6 +212,18 @@ static void reply_object(rest_req_t *r, int code, json_t *obj, json_t *warnings)
                       json_string(jsonx_str(obj, "metadata.resourceVersion", "")));
         json_decref(pres);
         rest_reply_json(r, code, t, warnings);
+        return;
+    }
+    if (pres == obj && json_array_size(warnings) == 0) {
+        size_t len;
+        const char *text = store_obj_text(r->as->store, obj, &len);
+        char *body = malloc(len + 2);
+        memcpy(body, text, len);
+        body[len] = '\n';
+        body[len + 1] = '\0';
+        http_respond(r->http, code, "application/json", body, len + 1, NULL);
+        free(body);
+        json_decref(pres);
         return;
     }
     rest_reply_json(r, code, pres, warnings);
@@ -555,10 +573,10 @@ static void do_write(rest_req_t *r, const char *verb)
             kerr_set(&e, 422, "Invalid",
                      "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is "
                      "required for apply patch");
-            e.details = json_pack("{s:s,s:s,s:[{s:s,s:s,s:s}]}", "group", "meta.k8s.io", "kind",
-                                  "PatchOptions", "causes", "reason", "FieldValueRequired",
-                                  "message", "Required value: is required for apply patch",
-                                  "field", "fieldManager");
+            e.details =
+                json_pack("{s:s,s:s,s:[{s:s,s:s,s:s}]}", "group", "meta.k8s.io", "kind",
+                          "PatchOptions", "causes", "reason", "FieldValueRequired", "message",
+                          "Required value: is required for apply patch", "field", "fieldManager");
             goto fail;
         }
         if (!(body = decode_body(r, false, &e))) goto fail;
