@@ -3,6 +3,8 @@
  * apiserver and kube-openapi wording. Only global state: the bounded pattern-regex cache below. */
 #include "apiserver/crd_schema.h"
 
+#include "apiserver/objmeta_validate.h"
+
 #include <ctype.h>
 #include <float.h>
 #include <limits.h>
@@ -1615,31 +1617,13 @@ static void prune_record(pctx *p, const char *key)
 /* ObjectMeta coercion of an embedded resource's metadata keeps only ObjectMeta fields. */
 static void prune_embedded_meta(pctx *p, json_t *meta)
 {
-    static const char *const fields[] = {"name",
-                                         "generateName",
-                                         "namespace",
-                                         "selfLink",
-                                         "uid",
-                                         "resourceVersion",
-                                         "generation",
-                                         "creationTimestamp",
-                                         "deletionTimestamp",
-                                         "deletionGracePeriodSeconds",
-                                         "labels",
-                                         "annotations",
-                                         "ownerReferences",
-                                         "finalizers",
-                                         "managedFields"};
     const char *k;
     json_t *v;
     void *it;
     size_t old = path_child(&p->path, "metadata");
     json_object_foreach_safe(meta, it, k, v)
     {
-        bool known = false;
-        for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]) && !known; i++)
-            known = !strcmp(k, fields[i]);
-        if (known) continue;
+        if (objmeta_is_field(k)) continue;
         prune_record(p, k);
         json_object_del(meta, k);
     }

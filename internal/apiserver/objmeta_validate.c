@@ -629,3 +629,26 @@ void objmeta_validate(json_t *metadata, bool name_is_label, json_t *causes)
     if ((v = json_object_get(metadata, "ownerReferences"))) validate_owner_refs(v, causes);
     if ((v = json_object_get(metadata, "finalizers"))) validate_finalizers(v, causes);
 }
+
+bool objmeta_is_field(const char *key)
+{
+    static const char *const fields[] = {"name",
+                                         "generateName",
+                                         "namespace",
+                                         "selfLink",
+                                         "uid",
+                                         "resourceVersion",
+                                         "generation",
+                                         "creationTimestamp",
+                                         "deletionTimestamp",
+                                         "deletionGracePeriodSeconds",
+                                         "labels",
+                                         "annotations",
+                                         "ownerReferences",
+                                         "finalizers",
+                                         "managedFields",
+                                         NULL};
+    for (int i = 0; fields[i]; i++)
+        if (strcmp(key, fields[i]) == 0) return true;
+    return false;
+}

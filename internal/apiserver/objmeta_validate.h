@@ -31,6 +31,10 @@ const char *objmeta_check_label_value(const char *s);
  * fields "metadata.name", "metadata.labels", "metadata.annotations", ... */
 void objmeta_validate(json_t *metadata, bool name_is_label, json_t *causes);
 
+/* Whether key is a field of ObjectMeta (custom resources and embedded resources keep only
+ * these in metadata). */
+bool objmeta_is_field(const char *key);
+
 /* All the messages for a qualified name / label value of length n (not NUL-terminated);
  * returns how many were written to msgs (static strings). Used by the label selector parser,
  * which reports every problem as apimachinery does. */

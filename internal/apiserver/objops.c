@@ -180,31 +180,12 @@ static void cause_add(json_t *causes, const char *reason, const char *field, con
 /* ObjectMeta fields a custom resource may carry; others are dropped (§2.8.4). */
 static void metadata_trim(json_t *md)
 {
-    static const char *const keep[] = {"name",
-                                       "generateName",
-                                       "namespace",
-                                       "selfLink",
-                                       "uid",
-                                       "resourceVersion",
-                                       "generation",
-                                       "creationTimestamp",
-                                       "deletionTimestamp",
-                                       "deletionGracePeriodSeconds",
-                                       "labels",
-                                       "annotations",
-                                       "ownerReferences",
-                                       "finalizers",
-                                       "managedFields",
-                                       NULL};
     const char *k;
     json_t *v;
     void *tmp;
     json_object_foreach_safe(md, tmp, k, v)
     {
-        bool ok = false;
-        for (int i = 0; keep[i]; i++)
-            if (strcmp(k, keep[i]) == 0) ok = true;
-        if (!ok) json_object_del(md, k);
+        if (!objmeta_is_field(k)) json_object_del(md, k);
     }
 }
 
