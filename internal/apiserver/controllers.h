@@ -19,6 +19,10 @@ void ctl_namespace_run(apiserver_t *as);
  * orphan finalizers. */
 void ctl_gc_run(apiserver_t *as);
 
+/* Deletes (background, finalizers honoured) every object of rt whose key starts with prefix
+ * (NULL = all) and is not already being deleted; returns how many objects remain. */
+size_t ctl_delete_all(apiserver_t *as, restype_t *rt, const char *prefix);
+
 /* Internal write helper for the controllers: removes one finalizer (metadata.finalizers). */
 int ctl_remove_finalizer(apiserver_t *as, restype_t *rt, json_t *obj, const char *finalizer);
 

@@ -78,32 +78,6 @@ static void establish(apiserver_t *as, restype_t *crdrt, json_t *crd)
     kerr_clear(&e);
 }
 
-/* Deletes the custom resources of a terminating CRD; returns how many remain. */
-static size_t cleanup_instances(apiserver_t *as, restype_t *rt)
-{
-    rt->terminating = true;
-    size_t n;
-    const char **keys = store_coll_keys(rt->coll, NULL, &n);
-    json_t **objs = malloc((n + 1) * sizeof *objs);
-    for (size_t i = 0; i < n; i++) objs[i] = json_incref(store_coll_get(rt->coll, keys[i]));
-    free(keys);
-    for (size_t i = 0; i < n; i++) {
-        if (!jsonx_get(objs[i], "metadata.deletionTimestamp")) {
-            objops_opts_t o = {0};
-            json_t *out = NULL;
-            bool removed;
-            kerr_t e = {0};
-            objops_delete(as, rt, jsonx_str(objs[i], "metadata.namespace", ""),
-                          jsonx_str(objs[i], "metadata.name", ""), NULL, &o, &out, &removed, &e);
-            json_decref(out);
-            kerr_clear(&e);
-        }
-        json_decref(objs[i]);
-    }
-    free(objs);
-    return store_coll_count(rt->coll);
-}
-
 void ctl_crd_run(apiserver_t *as)
 {
     restype_t *crdrt = registry_find(as->reg, "apiextensions.k8s.io", "customresourcedefinitions");
@@ -119,7 +93,11 @@ void ctl_crd_run(apiserver_t *as)
         } else {
             restype_t *rt = registry_find(as->reg, jsonx_str(crd, "spec.group", ""),
                                           jsonx_str(crd, "spec.names.plural", ""));
-            size_t left = (rt && !rt->builtin) ? cleanup_instances(as, rt) : 0;
+            size_t left = 0;
+            if (rt && !rt->builtin) {
+                rt->terminating = true;
+                left = ctl_delete_all(as, rt, NULL);
+            }
             if (left == 0) {
                 json_t *cur = store_coll_get(crdrt->coll, jsonx_str(crd, "metadata.name", ""));
                 if (cur) ctl_remove_finalizer(as, crdrt, cur, CRD_FINALIZER);
@@ -147,6 +125,32 @@ void ctl_crd_run(apiserver_t *as)
         registry_remove_type(as->reg, rt);
         if (cur) apiserver_kick_controllers(as); /* recreated with a new uid: establish anew */
     }
+}
+
+size_t ctl_delete_all(apiserver_t *as, restype_t *rt, const char *prefix)
+{
+    size_t n;
+    const char **keys = store_coll_keys(rt->coll, prefix, &n);
+    json_t **objs = malloc((n + 1) * sizeof *objs);
+    for (size_t i = 0; i < n; i++) objs[i] = json_incref(store_coll_get(rt->coll, keys[i]));
+    free(keys);
+    for (size_t i = 0; i < n; i++) {
+        if (!jsonx_get(objs[i], "metadata.deletionTimestamp")) {
+            objops_opts_t o = {0};
+            json_t *out = NULL;
+            bool removed;
+            kerr_t e = {0};
+            objops_delete(as, rt, jsonx_str(objs[i], "metadata.namespace", ""),
+                          jsonx_str(objs[i], "metadata.name", ""), NULL, &o, &out, &removed, &e);
+            json_decref(out);
+            kerr_clear(&e);
+        }
+        json_decref(objs[i]);
+    }
+    free(objs);
+    size_t left;
+    free(store_coll_keys(rt->coll, prefix, &left));
+    return left;
 }
 
 int ctl_remove_finalizer(apiserver_t *as, restype_t *rt, json_t *obj, const char *finalizer)

@@ -27,34 +27,12 @@ static void ensure_default_sa(apiserver_t *as, const char *ns)
 /* Deletes what is left in ns; returns the number of objects still there. */
 static size_t empty_namespace(apiserver_t *as, const char *ns)
 {
-    size_t left = 0;
     char prefix[300];
     snprintf(prefix, sizeof prefix, "%s/", ns);
+    size_t left = 0;
     for (size_t t = 0; t < registry_count(as->reg); t++) {
         restype_t *rt = registry_at(as->reg, t);
-        if (!rt->namespaced || !rt->coll) continue;
-        size_t n;
-        const char **keys = store_coll_keys(rt->coll, prefix, &n);
-        json_t **objs = malloc((n + 1) * sizeof *objs);
-        for (size_t i = 0; i < n; i++) objs[i] = json_incref(store_coll_get(rt->coll, keys[i]));
-        free(keys);
-        for (size_t i = 0; i < n; i++) {
-            if (!jsonx_get(objs[i], "metadata.deletionTimestamp")) {
-                objops_opts_t o = {0};
-                json_t *out = NULL;
-                bool removed;
-                kerr_t e = {0};
-                objops_delete(as, rt, ns, jsonx_str(objs[i], "metadata.name", ""), NULL, &o, &out,
-                              &removed, &e);
-                json_decref(out);
-                kerr_clear(&e);
-            }
-            json_decref(objs[i]);
-        }
-        free(objs);
-        size_t m;
-        free(store_coll_keys(rt->coll, prefix, &m));
-        left += m;
+        if (rt->namespaced && rt->coll) left += ctl_delete_all(as, rt, prefix);
     }
     return left;
 }
