@@ -14,7 +14,9 @@ cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true; 
 trap cleanup EXIT
 for r in $(seq 1 "$runs"); do
     rm -f "$tmp/kc"
-    ./bin/localcluster --listen 127.0.0.1:0 --kubeconfig-out "$tmp/kc" >"$tmp/log" 2>&1 &
+    # the API server alone: with the kubelet, 10,000 pods would each start processes
+    ./bin/localcluster --listen 127.0.0.1:0 --kubeconfig-out "$tmp/kc" --no-kubelet \
+        >"$tmp/log" 2>&1 &
     pid=$!
     for _ in $(seq 1 100); do [ -s "$tmp/kc" ] && break; sleep 0.05; done
     url=$(awk '/server:/ {print $2; exit}' "$tmp/kc")
@@ -23,4 +25,9 @@ for r in $(seq 1 "$runs"); do
     kill "$pid"
     wait "$pid" 2>/dev/null || true
     pid=
+done
+# the kubelet: pods/s to Ready and to gone (needs root)
+for r in $(seq 1 "$runs"); do
+    echo "## kubelet run $r/$runs"
+    bash bench/pods_bench.sh "${PODS_N:-500}"
 done

@@ -1,5 +1,6 @@
 /* localcluster: a single-process Kubernetes for development and tests: the API server (HTTP
- * or TLS), its controllers, and (later) a process kubelet. Flags, signals and the loop. */
+ * or TLS), its controllers, and the process kubelet. Flags, signals and the loop; also the
+ * kubelet's hidden container launcher mode (see kubelet/launcher.h). */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -9,6 +10,9 @@
 #include <uv.h>
 
 #include "apiserver/apiserver.h"
+#include "kubelet/imagemap.h"
+#include "kubelet/kubelet.h"
+#include "kubelet/launcher.h"
 
 static void usage(FILE *f)
 {
@@ -17,18 +21,26 @@ static void usage(FILE *f)
             "                    [--token TOKEN] [--bookmark-interval SECONDS]\n"
             "                    [--fault-write-error-rate R] [--fault-watch-cut-after K]\n"
             "                    [--fault-expire-after N] [--fault-watch-delay-ms D]\n"
-            "                    [--fault-empty-pages]\n"
+            "                    [--fault-empty-pages] [--no-kubelet] [--image-map IMAGE=PATH]\n"
+            "                    [--image-map-file FILE] [--state-dir DIR]\n"
             "  --listen            address to serve on (default 127.0.0.1:6443; port 0 picks one)\n"
             "  --kubeconfig-out    write a kubeconfig for kubectl with the real address\n"
             "  --tls               serve HTTPS with a generated CA; clients need the kubeconfig's\n"
             "                      client certificate or the bearer token\n"
             "  --token             accept this bearer token (and write it to the kubeconfig)\n"
+            "  --no-kubelet        no node: pods stay Pending (the kubelet needs root)\n"
+            "  --image-map         run PATH for containers of IMAGE (repeatable); images are\n"
+            "                      never pulled: a container needs a mapped image or a command\n"
+            "  --image-map-file    read image=path lines from FILE\n"
+            "  --state-dir         keep container logs and emptyDir volumes in DIR (default a\n"
+            "                      temporary directory removed at exit)\n"
             "Fault injection is also settable at runtime: PUT /admin/faults with JSON\n"
             "{\"writeErrorRate\":0.05,\"watchCutAfter\":50,\"expireAfter\":100,\n"
             " \"watchDelayMs\":20,\"emptyPages\":true}.\n");
 }
 
 static apiserver_t server;
+static kubelet_t *kubelet;
 static uv_signal_t sigterm, sigint;
 
 static void on_signal(uv_signal_t *s, int signum)
@@ -40,6 +52,7 @@ static void on_signal(uv_signal_t *s, int signum)
     uv_signal_stop(&sigint);
     uv_close((uv_handle_t *)&sigterm, NULL);
     uv_close((uv_handle_t *)&sigint, NULL);
+    kubelet_stop(kubelet); /* kills every pod process; the loop runs until they are reaped */
     apiserver_stop(&server);
 }
 
@@ -70,10 +83,19 @@ int main(int argc, char **argv)
         {"fault-expire-after", required_argument, NULL, 'X'},
         {"fault-watch-delay-ms", required_argument, NULL, 'D'},
         {"fault-empty-pages", no_argument, NULL, 'P'},
+        {"no-kubelet", no_argument, NULL, 'N'},
+        {"image-map", required_argument, NULL, 'I'},
+        {"image-map-file", required_argument, NULL, 'F'},
+        {"state-dir", required_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    if (argc > 1 && strcmp(argv[1], LAUNCHER_ARG) == 0) launcher_main(argc, argv);
     apiserver_config_t cfg = {.host = "127.0.0.1", .port = 6443};
+    kubelet_config_t kcfg = {0};
+    bool run_kubelet = true;
+    imagemap_t *images = imagemap_new();
+    char ierr[512];
     static char host[256];
     int c;
     double d;
@@ -115,13 +137,25 @@ int main(int argc, char **argv)
             cfg.faults.watch_delay_ms = (int)d;
             break;
         case 'P': cfg.faults.empty_pages = true; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'N': run_kubelet = false; break;
+        case 'I':
+        case 'F':
+            if ((c == 'I' ? imagemap_add(images, optarg, ierr, sizeof ierr)
+                          : imagemap_load_file(images, optarg, ierr, sizeof ierr)) != 0) {
+                fprintf(stderr, "localcluster: %s\n", ierr);
+                imagemap_free(images);
+                return 2;
+            }
+            break;
+        case 'S': kcfg.state_dir = optarg; break;
+        case 'h': imagemap_free(images); usage(stdout); return 0;
+        default: imagemap_free(images); usage(stderr); return 2;
         }
     }
     if (optind < argc) {
         fprintf(stderr, "localcluster: unexpected argument \"%s\"\n", argv[optind]);
         usage(stderr);
+        imagemap_free(images);
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
@@ -131,7 +165,20 @@ int main(int argc, char **argv)
     if (rc != 0) {
         fprintf(stderr, "localcluster: %s\n", err[0] ? err : uv_strerror(rc));
         apiserver_free(&server);
+        imagemap_free(images);
         return 1;
+    }
+    if (run_kubelet) {
+        kcfg.images = images;
+        if (kubelet_start(&server, &kcfg, &kubelet, err, sizeof err) != 0) {
+            fprintf(stderr, "localcluster: %s\n", err);
+            apiserver_stop(&server);
+            uv_run(loop, UV_RUN_DEFAULT);
+            apiserver_free(&server);
+            uv_loop_close(loop);
+            imagemap_free(images);
+            return 1;
+        }
     }
     uv_signal_init(loop, &sigterm);
     uv_signal_init(loop, &sigint);
@@ -140,7 +187,9 @@ int main(int argc, char **argv)
     fprintf(stderr, "localcluster: serving on %s://%s\n", cfg.tls ? "https" : "http",
             server.address);
     uv_run(loop, UV_RUN_DEFAULT);
+    kubelet_free(kubelet);
     apiserver_free(&server);
     uv_loop_close(loop);
+    imagemap_free(images);
     return 0;
 }

@@ -14,6 +14,8 @@
 #include "apiserver/store.h"
 #include "base/http_server.h"
 
+struct kerr; /* kstatus.h */
+
 typedef struct apiserver_config {
     const char *host;           /* "127.0.0.1" */
     int port;                   /* 0 = any free port */
@@ -39,6 +41,11 @@ typedef struct apiserver {
     uv_timer_t kick_timer;
     uint64_t watch_count;
     bool stopping;
+    /* GET pods/{name}/log, served by the kubelet when one runs (NULL: no logs). pod is the
+     * stored pod (borrowed). Returns 0 if it answered (or took over) the request, or -1 with e
+     * set for the REST layer to answer. */
+    int (*pod_log)(void *ud, http_request_t *req, json_t *pod, struct kerr *e);
+    void *pod_log_ud;
 } apiserver_t;
 
 /* Starts serving on loop: registry with built-ins, default namespaces, HTTP(S), controllers,

@@ -468,6 +468,10 @@ static void do_get(rest_req_t *r)
     if (r->sub[0] && strcmp(r->sub, "status") != 0) {
         if (strcmp(r->rt->kind, "Pod") == 0 && strcmp(r->sub, "log") == 0) {
             if (!obj) return (void)(kerr_not_found(&e, r->rt, r->name), reply_err(r, &e));
+            if (r->as->pod_log) {
+                if (r->as->pod_log(r->as->pod_log_ud, r->http, obj, &e) != 0) reply_err(r, &e);
+                return;
+            }
             json_t *c = json_array_get(jsonx_get(obj, "spec.containers"), 0);
             kerr_bad_request(&e, "container \"%s\" in pod \"%s\" is waiting to start: "
                                  "ContainerCreating",

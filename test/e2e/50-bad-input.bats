@@ -5,7 +5,7 @@
 
 setup() {
     load helpers
-    start_cluster
+    start_cluster --no-kubelet # these tests predate the kubelet: pods stay Pending
 }
 teardown() { teardown_cluster; }
 
