@@ -48,6 +48,9 @@ $(BINDIR)/%: $(BUILD)/obj/cmd/%/main.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $< $(LIB) $(PKG_LIBS) -o $@
 
+# the kubelet's container launcher is exec'd once per container: link only what it uses
+$(BINDIR)/localcluster-launch: override LDFLAGS += -Wl,--as-needed
+
 $(BUILD)/test/%: $(BUILD)/obj/test/unit/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $< $(LIB) $(PKG_LIBS) $(CMOCKA_LIBS) -o $@

@@ -69,10 +69,10 @@ void ctr_signal(kl_ctr_t *c, bool kill)
     if (!c->proc_alive) return;
     if (kill) {
         c->kill_sent = true;
-        uv_process_kill(&c->proc, LAUNCHER_SIG_KILLTREE);
+        kl_proc_kill(&c->proc, LAUNCHER_SIG_KILLTREE);
     } else {
         c->term_sent = true;
-        uv_process_kill(&c->proc, SIGTERM);
+        kl_proc_kill(&c->proc, SIGTERM);
     }
 }
 
@@ -154,11 +154,11 @@ static void err_path(kl_ctr_t *c, int run, char *buf, size_t len)
     snprintf(buf, len, "%s/%s/%d.err", c->pod->dir, c->name, run);
 }
 
-static void on_ctr_exit(uv_process_t *h, int64_t status, int sig)
+static void on_ctr_exit(kl_proc_t *h, int64_t status, int sig)
 {
     kl_ctr_t *c = h->data;
+    kl_pod_t *p = c->pod;
     c->proc_alive = false;
-    uv_close((uv_handle_t *)h, kl_ctr_handle_closed);
     int code = sig ? 128 + sig : (int)status;
     char *msg = NULL;
     const char *reason = code == 0 ? "Completed" : "Error";
@@ -172,11 +172,12 @@ static void on_ctr_exit(uv_process_t *h, int64_t status, int sig)
         }
     }
     ctr_exited(c, code, sig, reason, msg);
-    if (msg && !c->pod->kl->stopping) {
+    if (msg && !p->kl->stopping) {
         char fp[300];
         kl_ctr_field_path(c, fp, sizeof fp);
-        kl_event(c->pod, fp, "Warning", "Failed", "kubelet", "Error: %s", msg);
+        kl_event(p, fp, "Warning", "Failed", "kubelet", "Error: %s", msg);
     }
+    kl_pod_handle_released(p); /* last: it may free the pod */
 }
 
 /* A start that failed before any process ran: recorded as a run that ended at once. */
@@ -351,29 +352,18 @@ void ctr_start(kl_ctr_t *c)
     char *args_v[] = {"localcluster", LAUNCHER_ARG, spec_text, NULL};
     char **environ_v = envlist_environ(&env);
     envlist_free(&env);
-    uv_stdio_container_t stdio[3] = {
-        {.flags = UV_IGNORE},
-        {.flags = logfd >= 0 ? UV_INHERIT_FD : UV_IGNORE, .data.fd = logfd},
-        {.flags = logfd >= 0 ? UV_INHERIT_FD : UV_IGNORE, .data.fd = logfd},
-    };
-    uv_process_options_t o = {.exit_cb = on_ctr_exit,
-                              .file = "/proc/self/exe",
-                              .args = args_v,
-                              .env = environ_v,
-                              .stdio_count = 3,
-                              .stdio = stdio};
+    int fds[3] = {-1, logfd, logfd};
     c->proc.data = c;
-    int rc = uv_spawn(kl->loop, &c->proc, &o);
+    int rc = kl_proc_spawn(kl->procs, &c->proc, kl->launcher, args_v, environ_v, fds, on_ctr_exit);
     if (logfd >= 0) close(logfd);
     free(spec_text);
     envlist_environ_free(c->env);
     c->env = environ_v;
-    p->open_handles++;
     if (rc != 0) {
-        uv_close((uv_handle_t *)&c->proc, kl_ctr_handle_closed);
-        start_failed(c, "failed to start container \"%s\": %s", c->name, uv_strerror(rc));
+        start_failed(c, "failed to start container \"%s\": %s", c->name, strerror(-rc));
         return;
     }
+    p->open_handles++; /* released when the process is reaped */
     c->runs++;
     c->proc_alive = true;
     c->pid = c->proc.pid;

@@ -64,12 +64,6 @@ void kl_pod_kick(kl_pod_t *p)
     uv_idle_start(&kl->idle, on_idle);
 }
 
-void kl_ctr_handle_closed(uv_handle_t *h)
-{
-    kl_ctr_t *c = h->data;
-    kl_pod_handle_released(c->pod);
-}
-
 void kl_pod_handle_closed(uv_handle_t *h)
 {
     kl_pod_handle_released(h->data);
@@ -331,6 +325,22 @@ static void on_idle(uv_idle_t *h)
 
 /* ---- lifecycle ---- */
 
+/* The small launcher binary next to ours (cheaper to exec), else our own hidden mode. */
+static void find_launcher(kubelet_t *kl)
+{
+    char self[4000];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    snprintf(kl->launcher, sizeof kl->launcher, "/proc/self/exe");
+    if (n <= 0) return;
+    self[n] = '\0';
+    char *slash = strrchr(self, '/');
+    if (!slash) return;
+    *slash = '\0';
+    char cand[4096];
+    snprintf(cand, sizeof cand, "%s/localcluster-launch", self);
+    if (access(cand, X_OK) == 0) snprintf(kl->launcher, sizeof kl->launcher, "%s", cand);
+}
+
 int kubelet_start(apiserver_t *as, const kubelet_config_t *cfg, kubelet_t **out, char *err,
                   size_t errlen)
 {
@@ -383,6 +393,8 @@ int kubelet_start(apiserver_t *as, const kubelet_config_t *cfg, kubelet_t **out,
     snprintf(kl->home, sizeof kl->home, "%s", home && *home ? home : "/root");
     const char *colon = strrchr(as->address, ':');
     kl->api_port = colon ? atoi(colon + 1) : 0;
+    find_launcher(kl);
+    kl->procs = kl_procs_new(kl->loop);
     uv_idle_init(kl->loop, &kl->idle);
     kl->idle.data = kl;
     as->pod_log = logs_serve;
@@ -418,6 +430,7 @@ void kubelet_stop(kubelet_t *kl)
     const char *k;
     json_t *v;
     json_object_foreach(kl->pods, k, v) pod_stop_all((kl_pod_t *)(intptr_t)json_integer_value(v));
+    kl_procs_close(kl->procs); /* once the last container process is reaped */
 }
 
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -450,6 +463,7 @@ void kubelet_free(kubelet_t *kl)
     json_decref(kl->pods);
     json_decref(kl->bind_keys);
     podip_free(kl->ips);
+    kl_procs_free(kl->procs);
     if (kl->own_state_dir) kl_rm_rf(kl->state_dir);
     free(kl->state_dir);
     free(kl);

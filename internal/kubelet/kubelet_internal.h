@@ -15,6 +15,7 @@
 #include "kubelet/imagemap.h"
 #include "kubelet/kubelet.h"
 #include "kubelet/podip.h"
+#include "kubelet/proc.h"
 
 typedef struct kl_pod kl_pod_t;
 typedef struct kl_ctr kl_ctr_t;
@@ -63,7 +64,7 @@ struct kl_ctr {
     uint64_t restart_at_ms; /* a restart is due then (0: none pending) */
     bool done;              /* never runs again */
     /* the launcher process */
-    uv_process_t proc;
+    kl_proc_t proc;
     bool proc_alive;
     int pid;
     bool term_sent, kill_sent;
@@ -109,6 +110,7 @@ struct kubelet {
     podip_pool_t *ips;
     restype_t *pods_rt, *events_rt, *nodes_rt, *cm_rt, *secrets_rt;
     store_watch_t *watch;
+    kl_procs_t *procs; /* container processes */
     json_t *pods;      /* uid -> kl_pod_t* (as an integer) */
     json_t *bind_keys; /* store keys of unscheduled pods to bind */
     kl_pod_t *q_head, *q_tail;
@@ -117,6 +119,7 @@ struct kubelet {
     long self_pid;
     long ncpu;
     long long mem_bytes;
+    char launcher[4096]; /* localcluster-launch beside the binary, or /proc/self/exe */
     char host_path[4096];
     char home[1024];
     int api_port;

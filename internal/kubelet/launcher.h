@@ -1,6 +1,7 @@
-/* launcher: localcluster's hidden internal mode (argv[1] == "--internal-launch", argv[2] a JSON
- * spec) that the kubelet uv_spawns (as /proc/self/exe) to do the namespace work of a container
- * in a fresh single-threaded process, never in a fork of the loop:
+/* launcher: the container launcher (argv[1] == "--internal-launch", argv[2] a JSON spec) that
+ * the kubelet spawns to do the namespace work of a container in a freshly exec'd
+ * single-threaded process, never in a fork of the loop. It is the small localcluster-launch
+ * binary beside localcluster (cheap to exec), or localcluster's own hidden mode:
  *   container: unshare a mount + UTS namespace (and a PID namespace, or join the pod's with
  *              setns), make mounts private, bind-mount volumes (creating missing mount points on
  *              the host), fork; the child mounts a fresh /proc, chdirs, drops to runAsUser and

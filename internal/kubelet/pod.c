@@ -159,7 +159,7 @@ static int pause_start(kl_pod_t *p, char **err)
     };
     char *env[] = {NULL};
     uv_process_options_t o = {.exit_cb = on_pause_exit,
-                              .file = "/proc/self/exe",
+                              .file = kl->launcher,
                               .args = args,
                               .env = env,
                               .stdio_count = 3,

@@ -176,7 +176,7 @@ static int start_exec(probe_run_t *r, kl_ctr_t *c, json_t *h, char *err, size_t 
     };
     char *noenv[] = {NULL};
     uv_process_options_t o = {.exit_cb = on_exec_exit,
-                              .file = "/proc/self/exe",
+                              .file = kl->launcher,
                               .args = args,
                               .env = c->env ? c->env : noenv,
                               .stdio_count = 3,

@@ -365,6 +365,31 @@ YAML
     rm -f "/tmp/healthy-$MARK"
 }
 
+@test "a startupProbe holds readiness back until it succeeds" {
+    apply <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: slow}
+spec:
+  containers:
+  - name: c
+    image: busybox
+    env: [{name: MARK, value: __MARK__}]
+    command: ["sh", "-c", "sleep 2; touch /tmp/started-\$(MARK); sleep 1000"]
+    startupProbe:
+      exec: {command: ["test", "-e", "/tmp/started-__MARK__"]}
+      periodSeconds: 1
+      failureThreshold: 30
+YAML
+    wait_for eval '[ "$(ctr_field slow c state.running.startedAt)" != "" ]'
+    [ "$(ctr_field slow c started)" = false ]
+    [ "$(ctr_field slow c ready)" = false ]
+    wait_long ready_is slow True
+    [ "$(ctr_field slow c started)" = true ]
+    [ "$(ctr_field slow c restartCount)" = 0 ]
+    rm -f "/tmp/started-$MARK"
+}
+
 @test "a deleted pod goes Terminating, its process gets SIGTERM (a trap writes a file), then it is gone" {
     apply <<YAML
 apiVersion: v1
