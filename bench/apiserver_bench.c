@@ -84,7 +84,8 @@ int main(int argc, char **argv)
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
     char url[512];
     snprintf(url, sizeof url, "%s/api/v1/namespaces", base);
-    post(c, url, "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"bench\"}}");
+    post(c, url,
+         "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"bench\"}}");
     /* the namespace's default ServiceAccount is created by a controller right after */
     struct timespec pause = {0, 200 * 1000 * 1000};
     nanosleep(&pause, NULL);

@@ -113,9 +113,15 @@ int main(int argc, char **argv)
             cfg.port = (int)d;
             break;
         }
-        case 'k': cfg.kubeconfig_out = optarg; break;
-        case 't': cfg.tls = true; break;
-        case 'T': cfg.token = optarg; break;
+        case 'k':
+            cfg.kubeconfig_out = optarg;
+            break;
+        case 't':
+            cfg.tls = true;
+            break;
+        case 'T':
+            cfg.token = optarg;
+            break;
         case 'b':
             if (parse_num("--bookmark-interval", optarg, 1, 3600, &d)) return 2;
             cfg.bookmark_interval_s = (unsigned)d;
@@ -136,8 +142,12 @@ int main(int argc, char **argv)
             if (parse_num("--fault-watch-delay-ms", optarg, 0, 60000, &d)) return 2;
             cfg.faults.watch_delay_ms = (int)d;
             break;
-        case 'P': cfg.faults.empty_pages = true; break;
-        case 'N': run_kubelet = false; break;
+        case 'P':
+            cfg.faults.empty_pages = true;
+            break;
+        case 'N':
+            run_kubelet = false;
+            break;
         case 'I':
         case 'F':
             if ((c == 'I' ? imagemap_add(images, optarg, ierr, sizeof ierr)
@@ -147,9 +157,17 @@ int main(int argc, char **argv)
                 return 2;
             }
             break;
-        case 'S': kcfg.state_dir = optarg; break;
-        case 'h': imagemap_free(images); usage(stdout); return 0;
-        default: imagemap_free(images); usage(stderr); return 2;
+        case 'S':
+            kcfg.state_dir = optarg;
+            break;
+        case 'h':
+            imagemap_free(images);
+            usage(stdout);
+            return 0;
+        default:
+            imagemap_free(images);
+            usage(stderr);
+            return 2;
         }
     }
     if (optind < argc) {

@@ -47,8 +47,8 @@ void apiserver_kick_controllers(apiserver_t *as)
 static void create_namespace(apiserver_t *as, const char *name)
 {
     restype_t *rt = registry_find(as->reg, "", "namespaces");
-    json_t *ns = json_pack("{s:s,s:s,s:{s:s}}", "apiVersion", "v1", "kind", "Namespace",
-                           "metadata", "name", name);
+    json_t *ns = json_pack("{s:s,s:s,s:{s:s}}", "apiVersion", "v1", "kind", "Namespace", "metadata",
+                           "name", name);
     objops_opts_t o = {.field_manager = "kube-apiserver"};
     json_t *out = NULL;
     kerr_t e = {0};
@@ -69,7 +69,8 @@ void apiserver_init(apiserver_t *as, uv_loop_t *loop, const apiserver_config_t *
     as->reg = registry_new();
     registry_add_builtins(as->reg);
     as->store = store_new(0, 0);
-    if (as->faults.expire_after > 0) store_set_retention(as->store, (size_t)as->faults.expire_after);
+    if (as->faults.expire_after > 0)
+        store_set_retention(as->store, (size_t)as->faults.expire_after);
     for (size_t i = 0; i < registry_count(as->reg); i++)
         registry_at(as->reg, i)->coll = store_coll_new(as->store);
     uv_timer_init(loop, &as->ctl_timer);
@@ -77,7 +78,8 @@ void apiserver_init(apiserver_t *as, uv_loop_t *loop, const apiserver_config_t *
     as->ctl_timer.data = as->kick_timer.data = as;
     static const char *const defaults[] = {"default", "kube-system", "kube-public",
                                            "kube-node-lease", NULL};
-    for (int i = 0; defaults[i]; i++) create_namespace(as, defaults[i]);
+    for (int i = 0; defaults[i]; i++)
+        create_namespace(as, defaults[i]);
     ctl_namespace_run(as);
 }
 

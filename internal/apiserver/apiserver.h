@@ -17,11 +17,11 @@
 struct kerr; /* kstatus.h */
 
 typedef struct apiserver_config {
-    const char *host;           /* "127.0.0.1" */
-    int port;                   /* 0 = any free port */
-    const char *kubeconfig_out; /* written once serving, with the real port; may be NULL */
-    bool tls;                   /* HTTPS with a generated CA and client certificate */
-    const char *token;          /* bearer token accepted (and written to the kubeconfig) */
+    const char *host;             /* "127.0.0.1" */
+    int port;                     /* 0 = any free port */
+    const char *kubeconfig_out;   /* written once serving, with the real port; may be NULL */
+    bool tls;                     /* HTTPS with a generated CA and client certificate */
+    const char *token;            /* bearer token accepted (and written to the kubeconfig) */
     unsigned bookmark_interval_s; /* watch bookmarks (default 60) */
     unsigned gc_interval_ms;      /* controllers' period (default 200) */
     faults_t faults;
@@ -37,7 +37,7 @@ typedef struct apiserver {
     faults_t faults;
     char address[80]; /* "127.0.0.1:PORT" */
     uv_timer_t ctl_timer;
-    bool ctl_pending;   /* controllers should run at the next tick */
+    bool ctl_pending; /* controllers should run at the next tick */
     uv_timer_t kick_timer;
     uint64_t watch_count;
     bool stopping;

@@ -32,8 +32,8 @@ void crd_default(json_t *crd);
  * has x-kubernetes-preserve-unknown-fields: true. Honors x-kubernetes-embedded-resource (keeps
  * apiVersion, kind, metadata) and x-kubernetes-int-or-string. The root's apiVersion, kind and
  * metadata are never pruned (metadata is handled by the REST layer). If pruned is non-NULL, the
- * dotted path of each removed field is appended ("spec.bogus"), sorted as apiextensions sorts them. A null value
- * on a field that is not nullable is removed too (it then may get its default). */
+ * dotted path of each removed field is appended ("spec.bogus"), sorted as apiextensions sorts them.
+ * A null value on a field that is not nullable is removed too (it then may get its default). */
 void crd_schema_prune(json_t *schema, json_t *obj, json_t *pruned);
 
 /* Applies `default` values in place, only inside objects that exist (a default under spec

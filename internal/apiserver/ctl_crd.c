@@ -24,9 +24,8 @@ static json_t *condition(const char *type, const char *status, const char *reaso
             strcmp(jsonx_str(c, "reason", ""), reason) == 0)
             return json_incref(c);
     }
-    return json_pack("{s:s,s:s,s:o,s:s,s:s}", "type", type, "status", status,
-                     "lastTransitionTime", objops_now_time(), "reason", reason, "message",
-                     message);
+    return json_pack("{s:s,s:s,s:o,s:s,s:s}", "type", type, "status", status, "lastTransitionTime",
+                     objops_now_time(), "reason", reason, "message", message);
 }
 
 static void establish(apiserver_t *as, restype_t *crdrt, json_t *crd)
@@ -49,8 +48,8 @@ static void establish(apiserver_t *as, restype_t *crdrt, json_t *crd)
     json_t *next = json_deep_copy(crd);
     json_t *old_conds = jsonx_get(crd, "status.conditions");
     json_t *conds = json_array();
-    json_array_append_new(conds, condition("NamesAccepted", "True", "NoConflicts",
-                                           "no conflicts found", old_conds));
+    json_array_append_new(
+        conds, condition("NamesAccepted", "True", "NoConflicts", "no conflicts found", old_conds));
     json_array_append_new(conds, condition("Established", "True", "InitialNamesAccepted",
                                            "the initial names have been accepted", old_conds));
     json_t *names = json_deep_copy(jsonx_get(crd, "spec.names"));
@@ -84,7 +83,8 @@ void ctl_crd_run(apiserver_t *as)
     size_t n;
     const char **keys = store_coll_keys(crdrt->coll, NULL, &n);
     json_t **crds = malloc((n + 1) * sizeof *crds);
-    for (size_t i = 0; i < n; i++) crds[i] = json_incref(store_coll_get(crdrt->coll, keys[i]));
+    for (size_t i = 0; i < n; i++)
+        crds[i] = json_incref(store_coll_get(crdrt->coll, keys[i]));
     free(keys);
     for (size_t i = 0; i < n; i++) {
         json_t *crd = crds[i];
@@ -132,7 +132,8 @@ size_t ctl_delete_all(apiserver_t *as, restype_t *rt, const char *prefix)
     size_t n;
     const char **keys = store_coll_keys(rt->coll, prefix, &n);
     json_t **objs = malloc((n + 1) * sizeof *objs);
-    for (size_t i = 0; i < n; i++) objs[i] = json_incref(store_coll_get(rt->coll, keys[i]));
+    for (size_t i = 0; i < n; i++)
+        objs[i] = json_incref(store_coll_get(rt->coll, keys[i]));
     free(keys);
     for (size_t i = 0; i < n; i++) {
         if (!jsonx_get(objs[i], "metadata.deletionTimestamp")) {
@@ -176,8 +177,8 @@ int ctl_remove_finalizer(apiserver_t *as, restype_t *rt, json_t *obj, const char
     objops_opts_t o = {.field_manager = "kube-controller-manager"};
     json_t *out = NULL;
     kerr_t e = {0};
-    int rc = objops_commit_update(as, rt, jsonx_str(obj, "metadata.namespace", ""), obj, next,
-                                  NULL, &o, "Update", &out, &e);
+    int rc = objops_commit_update(as, rt, jsonx_str(obj, "metadata.namespace", ""), obj, next, NULL,
+                                  &o, "Update", &out, &e);
     json_decref(out);
     kerr_clear(&e);
     return rc;

@@ -26,8 +26,9 @@ static bool has_finalizer(json_t *obj, const char *f)
 {
     size_t i;
     json_t *v;
-    json_array_foreach(jsonx_get(obj, "metadata.finalizers"), i, v) if (
-        json_is_string(v) && strcmp(json_string_value(v), f) == 0) return true;
+    json_array_foreach(jsonx_get(obj, "metadata.finalizers"), i,
+                       v) if (json_is_string(v) &&
+                              strcmp(json_string_value(v), f) == 0) return true;
     return false;
 }
 
@@ -125,7 +126,8 @@ void ctl_gc_run(apiserver_t *as)
     }
     free(blocking);
     free(refs);
-    for (size_t i = 0; i < nobj; i++) json_decref(objs[i].obj);
+    for (size_t i = 0; i < nobj; i++)
+        json_decref(objs[i].obj);
     free(objs);
     json_decref(by_uid);
 

@@ -43,7 +43,8 @@ void ctl_namespace_run(apiserver_t *as)
     size_t n;
     const char **keys = store_coll_keys(nsrt->coll, NULL, &n);
     json_t **all = malloc((n + 1) * sizeof *all);
-    for (size_t i = 0; i < n; i++) all[i] = json_incref(store_coll_get(nsrt->coll, keys[i]));
+    for (size_t i = 0; i < n; i++)
+        all[i] = json_incref(store_coll_get(nsrt->coll, keys[i]));
     free(keys);
     for (size_t i = 0; i < n; i++) {
         json_t *nso = all[i];

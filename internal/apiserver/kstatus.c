@@ -110,7 +110,8 @@ int kerr_invalid(kerr_t *e, const restype_t *rt, const char *name, json_t *cause
         const char *m = json_string_value(json_object_get(c, "message"));
         size_t need = (f ? strlen(f) : 0) + (m ? strlen(m) : 0) + 8;
         if (len + need >= cap) {
-            while (len + need >= cap) cap *= 2;
+            while (len + need >= cap)
+                cap *= 2;
             list = realloc(list, cap);
         }
         len += (size_t)snprintf(list + len, cap - len, "%s%s%s%s", i ? ", " : "", f ? f : "",
@@ -136,8 +137,7 @@ int kerr_invalid(kerr_t *e, const restype_t *rt, const char *name, json_t *cause
 json_t *kstatus_from_err(const kerr_t *e)
 {
     json_t *s = json_pack("{s:s,s:s,s:{},s:s,s:s}", "kind", "Status", "apiVersion", "v1",
-                          "metadata", "status", "Failure", "message",
-                          e->message ? e->message : "");
+                          "metadata", "status", "Failure", "message", e->message ? e->message : "");
     if (e->reason[0]) json_object_set_new(s, "reason", json_string(e->reason));
     json_object_set_new(s, "details", e->details ? json_deep_copy(e->details) : json_object());
     json_object_set_new(s, "code", json_integer(e->code));

@@ -10,10 +10,10 @@
 
 /* An error on its way to the client. Owned by whoever holds it; kstatus_clear frees. */
 typedef struct kerr {
-    int code;         /* HTTP status; 0 = no error */
-    char reason[32];  /* "NotFound", "Conflict", ... ("" for a 500 without a reason) */
-    char *message;    /* malloc'd */
-    json_t *details;  /* object or NULL (own reference) */
+    int code;          /* HTTP status; 0 = no error */
+    char reason[32];   /* "NotFound", "Conflict", ... ("" for a 500 without a reason) */
+    char *message;     /* malloc'd */
+    json_t *details;   /* object or NULL (own reference) */
     char *retry_after; /* Retry-After seconds for 429/503, or NULL */
 } kerr_t;
 

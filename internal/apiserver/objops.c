@@ -116,11 +116,11 @@ static void managed_fields_record(json_t *obj, json_t *body, const restype_t *rt
         json_object_del(fb, "kind");
         json_t *bmd = json_object_get(fb, "metadata");
         if (json_is_object(bmd)) {
-            static const char *const drop[] = {"name",      "namespace",         "uid",
-                                               "resourceVersion", "creationTimestamp",
-                                               "generation", "managedFields",     "selfLink",
-                                               "deletionTimestamp", NULL};
-            for (int d = 0; drop[d]; d++) json_object_del(bmd, drop[d]);
+            static const char *const drop[] = {
+                "name",       "namespace",     "uid",      "resourceVersion",   "creationTimestamp",
+                "generation", "managedFields", "selfLink", "deletionTimestamp", NULL};
+            for (int d = 0; drop[d]; d++)
+                json_object_del(bmd, drop[d]);
             if (json_object_size(bmd) == 0) json_object_del(fb, "metadata");
         }
     }
@@ -173,8 +173,8 @@ static void cause_add(json_t *causes, const char *reason, const char *field, con
 {
     char msg[1024];
     snprintf(msg, sizeof msg, fmt, arg);
-    json_array_append_new(causes, json_pack("{s:s,s:s,s:s}", "reason", reason, "message", msg,
-                                            "field", field));
+    json_array_append_new(
+        causes, json_pack("{s:s,s:s,s:s}", "reason", reason, "message", msg, "field", field));
 }
 
 /* ObjectMeta fields a custom resource may carry; others are dropped (§2.8.4). */
@@ -200,8 +200,9 @@ int objops_check_decode(const restype_t *rt, const char *version, json_t *obj, k
     json_t *api = json_object_get(obj, "apiVersion");
     if (kind && (!json_is_string(kind) || strcmp(json_string_value(kind), rt->kind) != 0))
         return kerr_bad_request(
-            e, "%s in version \"%s\" cannot be handled as a %s: the kind in the data (%s) does "
-               "not match the kind of the URL (%s)",
+            e,
+            "%s in version \"%s\" cannot be handled as a %s: the kind in the data (%s) does "
+            "not match the kind of the URL (%s)",
             json_is_string(kind) ? json_string_value(kind) : "<invalid>", version, rt->kind,
             json_is_string(kind) ? json_string_value(kind) : "<invalid>", rt->kind);
     if (api && (!json_is_string(api) || strcmp(json_string_value(api), av) != 0)) {
@@ -240,7 +241,7 @@ int objops_check_decode(const restype_t *rt, const char *version, json_t *obj, k
                                     rt->kind, version, rt->kind, strmaps[i]);
     }
     static const char *const strs[] = {"name", "namespace", "generateName", "resourceVersion",
-                                       "uid", NULL};
+                                       "uid",  NULL};
     for (int i = 0; json_is_object(md) && strs[i]; i++) {
         json_t *v = json_object_get(md, strs[i]);
         if (v && !json_is_string(v) && !json_is_null(v))
@@ -330,7 +331,8 @@ static int admit_object(apiserver_t *as, restype_t *rt, json_t *obj, objops_opts
                     {
                         const char *ps = json_string_value(p);
                         size_t need = strlen(ps) + 32;
-                        while (len + need >= cap) list = realloc(list, cap *= 2);
+                        while (len + need >= cap)
+                            list = realloc(list, cap *= 2);
                         len += (size_t)snprintf(list + len, cap - len, "%sunknown field \"%s\"",
                                                 i ? ", " : "", ps);
                     }
@@ -418,8 +420,8 @@ static void builtin_create_defaults(restype_t *rt, json_t *obj)
             if (!json_object_get(spec, "enableServiceLinks"))
                 json_object_set_new(spec, "enableServiceLinks", json_true());
         }
-        jsonx_set_new(obj, "status", json_pack("{s:s,s:s}", "phase", "Pending", "qosClass",
-                                                "BestEffort"));
+        jsonx_set_new(obj, "status",
+                      json_pack("{s:s,s:s}", "phase", "Pending", "qosClass", "BestEffort"));
     }
 }
 
@@ -437,9 +439,8 @@ static int namespace_admit(apiserver_t *as, restype_t *rt, const char *ns, kerr_
                  "being terminated",
                  q, ns);
         e->details = json_pack("{s:s,s:[{s:s,s:s,s:s}]}", "kind", rt->plural, "causes", "reason",
-                               "NamespaceTerminating", "message",
-                               "namespace is being terminated", "field",
-                               "metadata.namespace");
+                               "NamespaceTerminating", "message", "namespace is being terminated",
+                               "field", "metadata.namespace");
         return -1;
     }
     return 0;
@@ -521,9 +522,9 @@ int objops_create(apiserver_t *as, restype_t *rt, const char *ns, json_t *body, 
     if (ver && ver->has_status && !rt->builtin) json_object_del(obj, "status");
     builtin_create_defaults(rt, obj);
     if (strcmp(rt->kind, "CustomResourceDefinition") == 0)
-        json_object_set_new(obj, "status",
-                            json_pack("{s:[],s:{},s:[]}", "conditions", "acceptedNames",
-                                      "storedVersions"));
+        json_object_set_new(
+            obj, "status",
+            json_pack("{s:[],s:{},s:[]}", "conditions", "acceptedNames", "storedVersions"));
 
     json_t *causes = json_array();
     int rc = admit_object(as, rt, obj, o, causes, e);
@@ -653,8 +654,9 @@ int objops_commit_update(apiserver_t *as, restype_t *rt, const char *ns, json_t 
     }
 
     /* server-owned metadata kept from the old object */
-    static const char *const keep[] = {"uid", "creationTimestamp", "deletionTimestamp",
-                                       "deletionGracePeriodSeconds", "generation", NULL};
+    static const char *const keep[] = {
+        "uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation",
+        NULL};
     for (int i = 0; keep[i]; i++) {
         json_t *v = json_object_get(omd, keep[i]);
         if (v)
@@ -699,8 +701,7 @@ int objops_commit_update(apiserver_t *as, restype_t *rt, const char *ns, json_t 
         return -1;
     }
     if (rt->tracks_generation && spec_changed(old, next, has_status))
-        json_object_set_new(md, "generation",
-                            json_integer(jsonx_int(omd, "generation", 1) + 1));
+        json_object_set_new(md, "generation", json_integer(jsonx_int(omd, "generation", 1) + 1));
 
     /* a no-op write stores nothing and sends nothing (§2.2.4) */
     json_object_set(md, "managedFields", json_object_get(omd, "managedFields"));
@@ -861,8 +862,8 @@ int objops_patch(apiserver_t *as, restype_t *rt, const char *ns, const char *nam
         const char *prv = jsonx_str(patch, "metadata.resourceVersion", "");
         if (*prv && strcmp(prv, jsonx_str(old, "metadata.resourceVersion", "")) != 0)
             return kerr_conflict(e, rt, name, NULL);
-        rc = patch_smp_apply(old, patch, patch_smp_rules_for_kind(rt->kind), &next, err,
-                             sizeof err);
+        rc =
+            patch_smp_apply(old, patch, patch_smp_rules_for_kind(rt->kind), &next, err, sizeof err);
     } else {
         return kerr_set(e, 415, "UnsupportedMediaType",
                         "the body of the request was in an unknown format - accepted media types "

@@ -33,8 +33,8 @@ json_t *objops_present(const restype_t *rt, const char *version, json_t *obj);
 
 /* Each returns 0 with *out a new reference to the resulting object, or -1 with e set. body and
  * patch are borrowed. */
-int objops_create(apiserver_t *as, restype_t *rt, const char *ns, json_t *body,
-                  objops_opts_t *o, json_t **out, kerr_t *e);
+int objops_create(apiserver_t *as, restype_t *rt, const char *ns, json_t *body, objops_opts_t *o,
+                  json_t **out, kerr_t *e);
 int objops_update(apiserver_t *as, restype_t *rt, const char *ns, const char *name, json_t *body,
                   objops_opts_t *o, json_t **out, kerr_t *e);
 /* content_type: application/merge-patch+json, application/json-patch+json,
@@ -46,7 +46,6 @@ int objops_patch(apiserver_t *as, restype_t *rt, const char *ns, const char *nam
 /* delete_options: a DeleteOptions object or NULL. *out: the object as it now is (with
  * deletionTimestamp) or as it was when removed; *removed tells which. */
 int objops_delete(apiserver_t *as, restype_t *rt, const char *ns, const char *name,
-                  json_t *delete_options, objops_opts_t *o, json_t **out, bool *removed,
-                  kerr_t *e);
+                  json_t *delete_options, objops_opts_t *o, json_t **out, bool *removed, kerr_t *e);
 
 #endif

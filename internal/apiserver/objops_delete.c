@@ -18,16 +18,16 @@ int objops_pod_admit_sa(apiserver_t *as, const char *ns, json_t *pod, kerr_t *e)
              "pods \"%s\" is forbidden: error looking up service account %s/%s: serviceaccount "
              "\"%s\" not found",
              jsonx_str(pod, "metadata.name", ""), ns, sa, sa);
-    e->details = json_pack("{s:s,s:s}", "name", jsonx_str(pod, "metadata.name", ""), "kind",
-                           "pods");
+    e->details =
+        json_pack("{s:s,s:s}", "name", jsonx_str(pod, "metadata.name", ""), "kind", "pods");
     return -1;
 }
 
 void objops_after_write(apiserver_t *as, restype_t *rt, json_t *obj)
 {
     (void)obj;
-    if (rt->builtin && (strcmp(rt->kind, "CustomResourceDefinition") == 0 ||
-                        strcmp(rt->kind, "Namespace") == 0))
+    if (rt->builtin &&
+        (strcmp(rt->kind, "CustomResourceDefinition") == 0 || strcmp(rt->kind, "Namespace") == 0))
         apiserver_kick_controllers(as);
     if (jsonx_get(obj, "metadata.deletionTimestamp")) apiserver_kick_controllers(as);
 }
@@ -43,9 +43,9 @@ static bool has_finalizer(json_t *md, const char *f)
 {
     size_t i;
     json_t *v;
-    json_array_foreach(json_object_get(md, "finalizers"), i, v) if (json_is_string(v) &&
-                                                                    strcmp(json_string_value(v),
-                                                                           f) == 0) return true;
+    json_array_foreach(json_object_get(md, "finalizers"), i,
+                       v) if (json_is_string(v) &&
+                              strcmp(json_string_value(v), f) == 0) return true;
     return false;
 }
 
@@ -75,17 +75,17 @@ static int parse_options(json_t *d, const char **policy, long long *grace, json_
     if (p && !json_is_null(p)) {
         const char *s = json_string_value(p);
         if (!s || (strcmp(s, "Background") && strcmp(s, "Foreground") && strcmp(s, "Orphan"))) {
-            json_t *causes = json_pack("[{s:s,s:s,s:s}]", "reason", "FieldValueNotSupported",
-                                       "message",
-                                       "Unsupported value: supported values: \"Foreground\", "
-                                       "\"Background\", \"Orphan\"",
-                                       "field", "propagationPolicy");
+            json_t *causes =
+                json_pack("[{s:s,s:s,s:s}]", "reason", "FieldValueNotSupported", "message",
+                          "Unsupported value: supported values: \"Foreground\", "
+                          "\"Background\", \"Orphan\"",
+                          "field", "propagationPolicy");
             kerr_set(e, 422, "Invalid",
                      "DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: Unsupported "
                      "value: \"%s\": supported values: \"Foreground\", \"Background\", \"Orphan\"",
                      s ? s : "");
-            e->details = json_pack("{s:s,s:s,s:o}", "group", "meta.k8s.io", "kind",
-                                   "DeleteOptions", "causes", causes);
+            e->details = json_pack("{s:s,s:s,s:o}", "group", "meta.k8s.io", "kind", "DeleteOptions",
+                                   "causes", causes);
             return -1;
         }
         *policy = s;
@@ -128,8 +128,7 @@ static int remove_now(apiserver_t *as, restype_t *rt, const char *key, json_t *c
 }
 
 int objops_delete(apiserver_t *as, restype_t *rt, const char *ns, const char *name,
-                  json_t *delete_options, objops_opts_t *o, json_t **out, bool *removed,
-                  kerr_t *e)
+                  json_t *delete_options, objops_opts_t *o, json_t **out, bool *removed, kerr_t *e)
 {
     *removed = false;
     const char *policy;
@@ -190,7 +189,8 @@ int objops_delete(apiserver_t *as, restype_t *rt, const char *ns, const char *na
                 }
                 json_object_set_new(nmd, "deletionGracePeriodSeconds", json_integer(g));
             }
-            if (policy && strcmp(policy, "Foreground") == 0) add_finalizer(nmd, "foregroundDeletion");
+            if (policy && strcmp(policy, "Foreground") == 0)
+                add_finalizer(nmd, "foregroundDeletion");
             if (policy && strcmp(policy, "Orphan") == 0) add_finalizer(nmd, "orphan");
             if (json_equal(next, cur)) {
                 json_decref(next);
@@ -214,10 +214,10 @@ int objops_delete(apiserver_t *as, restype_t *rt, const char *ns, const char *na
         }
     }
 
-    bool needs_finalize = json_array_size(json_object_get(md, "finalizers")) > 0 ||
-                          (policy && (strcmp(policy, "Foreground") == 0 ||
-                                      strcmp(policy, "Orphan") == 0)) ||
-                          is_ns || is_crd;
+    bool needs_finalize =
+        json_array_size(json_object_get(md, "finalizers")) > 0 ||
+        (policy && (strcmp(policy, "Foreground") == 0 || strcmp(policy, "Orphan") == 0)) || is_ns ||
+        is_crd;
     if (!needs_finalize) {
         *removed = true;
         return remove_now(as, rt, key, cur, o, out);
@@ -247,13 +247,12 @@ int objops_delete(apiserver_t *as, restype_t *rt, const char *ns, const char *na
         json_array_foreach(conds, i, c) if (strcmp(jsonx_str(c, "type", ""), "Terminating") == 0)
             found = true;
         if (!found)
-            json_array_append_new(conds,
-                                  json_pack("{s:s,s:s,s:o,s:s,s:s}", "type", "Terminating",
-                                            "status", "True", "lastTransitionTime",
-                                            objops_now_time(), "reason", "InstanceDeletionPending",
-                                            "message",
-                                            "CustomResourceDefinition marked for deletion; "
-                                            "instances are being deleted"));
+            json_array_append_new(conds, json_pack("{s:s,s:s,s:o,s:s,s:s}", "type", "Terminating",
+                                                   "status", "True", "lastTransitionTime",
+                                                   objops_now_time(), "reason",
+                                                   "InstanceDeletionPending", "message",
+                                                   "CustomResourceDefinition marked for deletion; "
+                                                   "instances are being deleted"));
     }
     if (json_equal(next, cur)) {
         json_decref(next);

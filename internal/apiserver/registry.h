@@ -12,13 +12,13 @@
 typedef struct store_coll store_coll_t; /* objects of one type; see store.h */
 
 typedef struct restype_version {
-    char *name;              /* "v1", "v1alpha1" */
-    bool served;             /* false: not in discovery, 404 */
-    bool storage;            /* the storage version */
-    bool has_status;         /* status subresource */
-    json_t *schema;          /* CRs: openAPIV3Schema of this version (borrowed from crd); NULL
-                              * for built-ins */
-    json_t *printer_columns; /* CRs: additionalPrinterColumns array or NULL (borrowed) */
+    char *name;                /* "v1", "v1alpha1" */
+    bool served;               /* false: not in discovery, 404 */
+    bool storage;              /* the storage version */
+    bool has_status;           /* status subresource */
+    json_t *schema;            /* CRs: openAPIV3Schema of this version (borrowed from crd); NULL
+                                * for built-ins */
+    json_t *printer_columns;   /* CRs: additionalPrinterColumns array or NULL (borrowed) */
     json_t *selectable_fields; /* CRs: selectableFields array or NULL (borrowed) */
 } restype_version_t;
 
@@ -31,10 +31,10 @@ typedef struct restype {
     size_t n_categories;
     bool namespaced;
     bool builtin;
-    bool tracks_generation;     /* generation set to 1 and bumped on non-metadata changes */
-    bool return_deleted_object; /* DELETE answers with the object (pods, namespaces, SAs) */
-    bool name_is_dns_label;     /* names must be DNS-1123 labels (namespaces, services) */
-    bool smp_allowed;           /* strategic merge patch accepted (built-ins) */
+    bool tracks_generation;             /* generation set to 1 and bumped on non-metadata changes */
+    bool return_deleted_object;         /* DELETE answers with the object (pods, namespaces, SAs) */
+    bool name_is_dns_label;             /* names must be DNS-1123 labels (namespaces, services) */
+    bool smp_allowed;                   /* strategic merge patch accepted (built-ins) */
     const char *const *field_selectors; /* extra supported field selector paths, NULL-ended */
     restype_version_t *versions;
     size_t n_versions;

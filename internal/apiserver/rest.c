@@ -80,7 +80,8 @@ static const char *aggregated_version(http_request_t *req)
         }
         a += n;
         if (*a == ',') a++;
-        while (*a == ' ') a++;
+        while (*a == ' ')
+            a++;
     }
     return NULL;
 }
@@ -94,8 +95,7 @@ static json_t *aggregated_doc(apiserver_t *as, http_request_t *req, bool core, c
     char av[64];
     snprintf(av, sizeof av, "apidiscovery.k8s.io/%s", v);
     json_object_set_new(doc, "apiVersion", json_string(av));
-    snprintf(ctype, len, "application/json;g=apidiscovery.k8s.io;v=%s;as=APIGroupDiscoveryList",
-             v);
+    snprintf(ctype, len, "application/json;g=apidiscovery.k8s.io;v=%s;as=APIGroupDiscoveryList", v);
     return doc;
 }
 
@@ -117,7 +117,8 @@ static bool authorized(apiserver_t *as, http_request_t *req)
         size_t a = strlen(t), b = strlen(as->cfg.token);
         /* constant-time compare */
         unsigned char diff = (unsigned char)(a != b);
-        for (size_t i = 0; i < a && i < b; i++) diff |= (unsigned char)(t[i] ^ as->cfg.token[i]);
+        for (size_t i = 0; i < a && i < b; i++)
+            diff |= (unsigned char)(t[i] ^ as->cfg.token[i]);
         if (!diff) return true;
     }
     return false;
@@ -128,8 +129,8 @@ static void serve_version(http_request_t *req)
     json_t *v = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "major", "1", "minor", "32",
                           "gitVersion", "v1.32.0-localcluster", "gitCommit",
                           "0000000000000000000000000000000000000000", "gitTreeState", "clean",
-                          "buildDate", "2024-12-11T18:04:20Z", "goVersion", "go1.23.3",
-                          "compiler", "gc", "platform", "linux/amd64");
+                          "buildDate", "2024-12-11T18:04:20Z", "goVersion", "go1.23.3", "compiler",
+                          "gc", "platform", "linux/amd64");
     reply_raw_json(req, 200, v, NULL, NULL);
 }
 
@@ -188,8 +189,8 @@ static void serve_openapi_v2(http_request_t *req)
         buf[n++] = sizeof version - 1;
         memcpy(buf + n, version, sizeof version - 1);
         n += sizeof version - 1;
-        http_respond(req, 200, "application/com.github.proto-openapi.spec.v2.v1.0+protobuf", buf,
-                     n, NULL);
+        http_respond(req, 200, "application/com.github.proto-openapi.spec.v2.v1.0+protobuf", buf, n,
+                     NULL);
         return;
     }
     reply_raw_json(req, 200,
@@ -210,7 +211,8 @@ static int split_path(char *path, char **segs)
     return n;
 }
 
-/* /api/v1/... or /apis/{g}/{v}/... past the group-version: [namespaces/{ns}/]{plural}[/{name}[/{sub}]] */
+/* /api/v1/... or /apis/{g}/{v}/... past the group-version:
+ * [namespaces/{ns}/]{plural}[/{name}[/{sub}]] */
 static void route_resource(apiserver_t *as, http_request_t *req, const char *group,
                            const char *version, char **segs, int n)
 {

@@ -27,7 +27,6 @@ static char *q(rest_req_t *r, const char *key)
     return http_request_query(r->http, key);
 }
 
-
 /* Decodes the request body as JSON or YAML by Content-Type. New reference or NULL with e. */
 static json_t *decode_body(rest_req_t *r, bool allow_empty, kerr_t *e)
 {
@@ -101,8 +100,8 @@ static int write_opts(rest_req_t *r, objops_opts_t *o, write_q_t *h, kerr_t *e)
         h->field_manager = strndup(ua ? ua : "unknown", ua ? strcspn(ua, "/") : 7);
     }
     o->field_manager = h->field_manager;
-    o->field_validation = h->field_validation && *h->field_validation ? h->field_validation
-                                                                     : "Warn";
+    o->field_validation =
+        h->field_validation && *h->field_validation ? h->field_validation : "Warn";
     o->version = r->version;
     o->warnings = json_array();
     return 0;
@@ -253,7 +252,8 @@ static int continue_decode(const char *tok, uint64_t *rv, char **start)
         free(raw);
         return -EINVAL;
     }
-    while (len > 0 && raw[len - 1] == '\0') len--;
+    while (len > 0 && raw[len - 1] == '\0')
+        len--;
     json_t *t = json_loadb((char *)raw, (size_t)len, 0, NULL);
     free(raw);
     json_t *jrv = json_object_get(t, "rv");
@@ -348,9 +348,9 @@ static void do_list(rest_req_t *r)
         if (want > store_rv(as->store)) {
             kerr_set(&e, 504, "Timeout", "Too large resource version: %llu, current: %llu", want,
                      (unsigned long long)store_rv(as->store));
-            e.details = json_pack("{s:[{s:s,s:s}],s:i}", "causes", "reason",
-                                  "ResourceVersionTooLarge", "message",
-                                  "Too large resource version", "retryAfterSeconds", 1);
+            e.details =
+                json_pack("{s:[{s:s,s:s}],s:i}", "causes", "reason", "ResourceVersionTooLarge",
+                          "message", "Too large resource version", "retryAfterSeconds", 1);
             goto fail;
         }
         if (match && strcmp(match, "Exact") == 0) {
@@ -402,7 +402,8 @@ static void do_list(rest_req_t *r)
     bool empty_page = as->faults.empty_pages && limit > 0 && !start && nkeys > 0;
     if (!empty_page) {
         for (; pos < nkeys; pos++) {
-            json_t *obj = snap ? json_object_get(snap, keys[pos]) : store_coll_get(r->rt->coll, keys[pos]);
+            json_t *obj =
+                snap ? json_object_get(snap, keys[pos]) : store_coll_get(r->rt->coll, keys[pos]);
             if (!rest_obj_matches(r, obj, ls, fs)) continue;
             if (limit > 0 && (long long)json_array_size(items) + (long long)n_objs >= limit) {
                 next_token = continue_encode(snap_rv, keys[pos]);
@@ -426,9 +427,10 @@ static void do_list(rest_req_t *r)
     if (remaining > 0) json_object_set_new(md, "remainingItemCount", json_integer(remaining));
     json_t *body;
     if (table) {
-        body = table_build(r->rt, restype_version(r->rt, r->version), objs, n_objs,
-                           include_mode(r), true, time(NULL));
-        for (size_t i = 0; i < n_objs; i++) json_decref(objs[i]);
+        body = table_build(r->rt, restype_version(r->rt, r->version), objs, n_objs, include_mode(r),
+                           true, time(NULL));
+        for (size_t i = 0; i < n_objs; i++)
+            json_decref(objs[i]);
         json_object_set_new(body, "metadata", md);
         json_decref(items);
     } else {
@@ -473,8 +475,9 @@ static void do_get(rest_req_t *r)
                 return;
             }
             json_t *c = json_array_get(jsonx_get(obj, "spec.containers"), 0);
-            kerr_bad_request(&e, "container \"%s\" in pod \"%s\" is waiting to start: "
-                                 "ContainerCreating",
+            kerr_bad_request(&e,
+                             "container \"%s\" in pod \"%s\" is waiting to start: "
+                             "ContainerCreating",
                              jsonx_str(c, "name", ""), r->name);
             return reply_err(r, &e);
         }
@@ -501,8 +504,9 @@ static bool inject_write_fault(rest_req_t *r)
     kerr_t e = {0};
     switch (code) {
     case 429:
-        kerr_set(&e, 429, "TooManyRequests", "injected fault: too many requests, please try again "
-                                             "later");
+        kerr_set(&e, 429, "TooManyRequests",
+                 "injected fault: too many requests, please try again "
+                 "later");
         e.retry_after = strdup("1");
         e.details = json_pack("{s:i}", "retryAfterSeconds", 1);
         break;
@@ -510,12 +514,14 @@ static bool inject_write_fault(rest_req_t *r)
         kerr_set(&e, 500, "InternalError", "Internal error occurred: injected fault");
         break;
     case 504:
-        kerr_set(&e, 504, "Timeout", "Timeout: request did not complete within the allowed "
-                                     "duration (injected fault)");
+        kerr_set(&e, 504, "Timeout",
+                 "Timeout: request did not complete within the allowed "
+                 "duration (injected fault)");
         break;
     default:
-        kerr_set(&e, 503, "ServiceUnavailable", "injected fault: the server is currently unable "
-                                                "to handle the request");
+        kerr_set(&e, 503, "ServiceUnavailable",
+                 "injected fault: the server is currently unable "
+                 "to handle the request");
         e.retry_after = strdup("1");
         break;
     }
@@ -536,8 +542,7 @@ static void do_write(rest_req_t *r, const char *verb)
     if (r->sub[0]) {
         restype_version_t *ver = restype_version(r->rt, r->version);
         bool ok = (o.status && ver->has_status) ||
-                  (o.finalize && strcmp(r->rt->kind, "Namespace") == 0 &&
-                   strcmp(verb, "PUT") == 0);
+                  (o.finalize && strcmp(r->rt->kind, "Namespace") == 0 && strcmp(verb, "PUT") == 0);
         if (!ok || strcmp(verb, "DELETE") == 0 || strcmp(verb, "POST") == 0) {
             kerr_type_not_found(&e);
             goto fail;
@@ -599,7 +604,8 @@ static void do_write(rest_req_t *r, const char *verb)
             char *oc = q(r, "orphanDependents");
             if (pp && *pp) json_object_set_new(body, "propagationPolicy", json_string(pp));
             if (gp && *gp) json_object_set_new(body, "gracePeriodSeconds", json_integer(atoll(gp)));
-            if (oc && *oc) json_object_set_new(body, "orphanDependents", json_boolean(jsonx_query_bool(oc)));
+            if (oc && *oc)
+                json_object_set_new(body, "orphanDependents", json_boolean(jsonx_query_bool(oc)));
             free(pp);
             free(gp);
             free(oc);

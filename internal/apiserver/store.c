@@ -97,7 +97,8 @@ void store_free(store_t *s)
     if (!s) return;
     json_decref(s->text_obj);
     free(s->text);
-    while (s->len) hist_pop(s);
+    while (s->len)
+        hist_pop(s);
     free(s->ring);
     free(s);
 }
@@ -121,7 +122,8 @@ uint64_t store_history_floor(const store_t *s)
 void store_set_retention(store_t *s, size_t max_events)
 {
     s->max_events = max_events ? max_events : s->cap_default;
-    while (s->len > s->max_events) hist_pop(s);
+    while (s->len > s->max_events)
+        hist_pop(s);
 }
 
 store_coll_t *store_coll_new(store_t *s)
@@ -191,7 +193,8 @@ const char **store_coll_keys(const store_coll_t *cc, const char *prefix, size_t 
         }
         lo = a;
         hi = lo;
-        while (hi < c->nkeys && strncmp(c->keys[hi], prefix, plen) == 0) hi++;
+        while (hi < c->nkeys && strncmp(c->keys[hi], prefix, plen) == 0)
+            hi++;
     }
     const char **out = malloc((hi - lo + 1) * sizeof *out);
     memcpy(out, c->keys + lo, (hi - lo) * sizeof *out);
@@ -207,7 +210,8 @@ static void hist_push(store_t *s, const store_event_t *ev)
     if (s->len == s->cap) {
         size_t ncap = s->cap * 2;
         hist_entry_t *nr = calloc(ncap, sizeof *nr);
-        for (size_t i = 0; i < s->len; i++) nr[i] = s->ring[(s->head + i) % s->cap];
+        for (size_t i = 0; i < s->len; i++)
+            nr[i] = s->ring[(s->head + i) % s->cap];
         free(s->ring);
         s->ring = nr;
         s->cap = ncap;

@@ -10,7 +10,11 @@
 
 #include "apiserver/registry.h"
 
-typedef enum table_include { TABLE_INCLUDE_METADATA, TABLE_INCLUDE_OBJECT, TABLE_INCLUDE_NONE } table_include_t;
+typedef enum table_include {
+    TABLE_INCLUDE_METADATA,
+    TABLE_INCLUDE_OBJECT,
+    TABLE_INCLUDE_NONE
+} table_include_t;
 
 /* Builds a Table for objs[0..n) (borrowed) of rt at version ver. Columns: for CRs "Name" then
  * additionalPrinterColumns in order (a single "Age" column when there are none); for built-ins
@@ -27,7 +31,8 @@ json_t *table_build(const restype_t *rt, const restype_version_t *ver, json_t *c
  * "2y"): k8s.io/apimachinery duration.HumanDuration. buf >= 16 bytes. */
 void table_human_age(long long seconds, char *buf, size_t len);
 
-/* Evaluates a simple JSONPath as printer columns use it (".spec.replicas", ".status.conditions[0].type",
+/* Evaluates a simple JSONPath as printer columns use it (".spec.replicas",
+ * ".status.conditions[0].type",
  * ".metadata.labels.app", ".status.conditions[?(@.type==\"Ready\")].status"). Returns a borrowed
  * node or NULL. */
 json_t *table_jsonpath_get(json_t *obj, const char *path);

@@ -382,7 +382,8 @@ void watch_serve(rest_req_t *r)
         size_t n;
         const char **keys = store_coll_keys(r->rt->coll, prefix[0] ? prefix : NULL, &n);
         json_t **objs = malloc((n + 1) * sizeof *objs);
-        for (size_t i = 0; i < n; i++) objs[i] = json_incref(store_coll_get(r->rt->coll, keys[i]));
+        for (size_t i = 0; i < n; i++)
+            objs[i] = json_incref(store_coll_get(r->rt->coll, keys[i]));
         free(keys);
         for (size_t i = 0; i < n; i++) {
             if (w->sw && !w->ended && matches(w, objs[i])) emit_event(w, "ADDED", objs[i]);

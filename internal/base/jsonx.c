@@ -164,7 +164,8 @@ int jsonx_time_parse(const char *s, time_t *out)
     if (*p == '.') {
         p++;
         if (*p < '0' || *p > '9') return -EINVAL;
-        while (*p >= '0' && *p <= '9') p++;
+        while (*p >= '0' && *p <= '9')
+            p++;
     }
     long off = 0;
     if (*p == 'Z' || *p == 'z') {

@@ -33,7 +33,6 @@ static int patch_err(char *errbuf, size_t errlen, int rc, const char *fmt, ...)
 
 /* ---- tree helpers ---------------------------------------------------------------------- */
 
-
 /* A real that holds an integral value in the int64 range, as that integer. */
 static bool real_as_int(double d, json_int_t *out)
 {

@@ -278,7 +278,6 @@ static int yj_next(yj_t *y)
     return 0;
 }
 
-
 static bool yj_tag_is(const yaml_char_t *tag, const char *name)
 {
     if (!tag) return false;

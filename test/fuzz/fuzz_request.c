@@ -69,15 +69,14 @@ static void exercise(restype_t *rt, json_t *body, json_t *patch, const label_sel
         json_object_set_new(b, "metadata", json_pack("{s:s}", "generateName", "f-"));
     if (objops_create(&as, rt, "default", b, &o, &out, &e) == 0) {
         char name[300];
-        snprintf(name, sizeof name, "%s", json_string_value(json_object_get(
-                                              json_object_get(out, "metadata"), "name")));
-        if (ls) label_selector_matches(ls, json_object_get(json_object_get(out, "metadata"),
-                                                           "labels"));
+        snprintf(name, sizeof name, "%s",
+                 json_string_value(json_object_get(json_object_get(out, "metadata"), "name")));
+        if (ls)
+            label_selector_matches(ls, json_object_get(json_object_get(out, "metadata"), "labels"));
         if (fs) field_selector_matches(fs, out);
-        static const char *const types[] = {"application/merge-patch+json",
-                                            "application/json-patch+json",
-                                            "application/strategic-merge-patch+json",
-                                            "application/apply-patch+yaml"};
+        static const char *const types[] = {
+            "application/merge-patch+json", "application/json-patch+json",
+            "application/strategic-merge-patch+json", "application/apply-patch+yaml"};
         for (int i = 0; patch && i < 4; i++) {
             json_t *p2 = NULL;
             bool created;
@@ -103,8 +102,8 @@ static void exercise(restype_t *rt, json_t *body, json_t *patch, const label_sel
             kerr_t fe = {0};
             objops_opts_t fo = {0};
             json_t *clear = json_pack("{s:{s:n}}", "metadata", "finalizers");
-            objops_patch(&as, rt, "default", name, "application/merge-patch+json", clear, &fo,
-                         &p3, &c2, &fe);
+            objops_patch(&as, rt, "default", name, "application/merge-patch+json", clear, &fo, &p3,
+                         &c2, &fe);
             json_decref(clear);
             json_decref(p3);
             kerr_clear(&fe);

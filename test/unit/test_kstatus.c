@@ -127,7 +127,8 @@ static void test_faults_draw(void **state)
 {
     (void)state;
     faults_t off = {0};
-    for (int i = 0; i < 100; i++) assert_int_equal(faults_draw_write_error(&off), 0);
+    for (int i = 0; i < 100; i++)
+        assert_int_equal(faults_draw_write_error(&off), 0);
     faults_t on = {.write_error_rate = 1, .seed = 42};
     int seen429 = 0;
     for (int i = 0; i < 200; i++) {
@@ -141,7 +142,7 @@ static void test_faults_draw(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_not_found_details), cmocka_unit_test(test_invalid_messages),
+        cmocka_unit_test(test_not_found_details),    cmocka_unit_test(test_invalid_messages),
         cmocka_unit_test(test_conflict_and_success), cmocka_unit_test(test_faults_from_json),
         cmocka_unit_test(test_faults_draw),
     };

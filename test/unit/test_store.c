@@ -87,10 +87,10 @@ static void test_snapshot_sees_the_past(void **state)
     /* ns/a as it was at `at`, not its later modification */
     char want[32];
     snprintf(want, sizeof want, "%llu", (unsigned long long)(at));
-    assert_true(strcmp(json_string_value(json_object_get(
-                           json_object_get(json_object_get(snap, "ns/a"), "metadata"),
-                           "resourceVersion")),
-                       want) < 0);
+    assert_true(
+        strcmp(json_string_value(json_object_get(
+                   json_object_get(json_object_get(snap, "ns/a"), "metadata"), "resourceVersion")),
+               want) < 0);
     json_decref(snap);
     assert_int_equal(store_coll_count(c), 2);
     size_t n;
