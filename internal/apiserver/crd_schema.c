@@ -4,6 +4,7 @@
 #include "apiserver/crd_schema.h"
 
 #include "apiserver/objmeta_validate.h"
+#include "base/goquote.h"
 
 #include <ctype.h>
 #include <float.h>
@@ -132,109 +133,20 @@ static size_t path_index(sb_t *p, size_t i)
 /* Decodes one UTF-8 sequence; returns its length, or 0 if s does not start a valid sequence. */
 static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
 {
-    unsigned c = s[0];
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    size_t len;
-    uint32_t v, min;
-    if (c >= 0xc2 && c <= 0xdf) {
-        len = 2, v = c & 0x1f, min = 0x80;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        len = 3, v = c & 0x0f, min = 0x800;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        len = 4, v = c & 0x07, min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (n < len) return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80) return 0;
-        v = (v << 6) | (s[i] & 0x3f);
-    }
-    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff)) return 0;
-    *cp = v;
-    return len;
-}
-
-/* Approximation of Go's unicode.IsPrint for the quoting of bad values. */
-static bool go_is_print(uint32_t r)
-{
-    if (r < 0x20 || r == 0x7f) return false;
-    if (r < 0x7f) return true;
-    if (r <= 0xa0 || r == 0xad) return false;
-    if (r == 0x61c || r == 0x6dd || r == 0x70f || r == 0x180e || r == 0x1680) return false;
-    if ((r >= 0x2000 && r <= 0x200f) || (r >= 0x2028 && r <= 0x202f)) return false;
-    if ((r >= 0x205f && r <= 0x206f) || r == 0x3000 || r == 0xfeff) return false;
-    if (r >= 0xe000 && r <= 0xf8ff) return false;
-    if (r >= 0xfff9 && r <= 0xfffb) return false;
-    if ((r & 0xfffe) == 0xfffe) return false;
-    if (r >= 0xe0000 && !(r >= 0xe0100 && r <= 0xe01ef)) return false;
-    return true;
+    size_t w;
+    uint32_t r = goquote_decode_rune(s, n, &w);
+    if (r == 0xFFFD && w == 1) return 0;
+    *cp = r;
+    return w;
 }
 
 /* strconv.Quote */
 static void go_quote_n(sb_t *b, const char *s, size_t n)
 {
-    const unsigned char *u = (const unsigned char *)s;
-    sb_putc(b, '"');
-    size_t i = 0;
-    while (i < n) {
-        unsigned c = u[i];
-        if (c < 0x80) {
-            if (c == '"' || c == '\\') {
-                sb_putc(b, '\\');
-                sb_putc(b, (char)c);
-            } else if (c >= 0x20 && c < 0x7f) {
-                sb_putc(b, (char)c);
-            } else {
-                switch (c) {
-                case '\a':
-                    sb_puts(b, "\\a");
-                    break;
-                case '\b':
-                    sb_puts(b, "\\b");
-                    break;
-                case '\f':
-                    sb_puts(b, "\\f");
-                    break;
-                case '\n':
-                    sb_puts(b, "\\n");
-                    break;
-                case '\r':
-                    sb_puts(b, "\\r");
-                    break;
-                case '\t':
-                    sb_puts(b, "\\t");
-                    break;
-                case '\v':
-                    sb_puts(b, "\\v");
-                    break;
-                default:
-                    sb_printf(b, "\\x%02x", c);
-                    break;
-                }
-            }
-            i++;
-            continue;
-        }
-        uint32_t cp;
-        size_t k = utf8_decode(u + i, n - i, &cp);
-        if (!k) {
-            sb_printf(b, "\\x%02x", c);
-            i++;
-            continue;
-        }
-        if (go_is_print(cp))
-            sb_putn(b, s + i, k);
-        else if (cp < 0x10000)
-            sb_printf(b, "\\u%04x", (unsigned)cp);
-        else
-            sb_printf(b, "\\U%08x", (unsigned)cp);
-        i += k;
-    }
-    sb_putc(b, '"');
+    char *q = goquote(s, n);
+    if (!q) abort();
+    sb_puts(b, q);
+    free(q);
 }
 
 static void go_quote(sb_t *b, const char *s)

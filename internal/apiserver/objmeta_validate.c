@@ -3,6 +3,8 @@
  * Also owns the Go-%q quoting and the multi-message key/value checks that selector.c reuses. */
 #include "apiserver/objmeta_validate.h"
 
+#include "base/goquote.h"
+
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -175,112 +177,9 @@ const char *objmeta_check_label_value(const char *s)
 
 /* ---- Go strconv.Quote ---- */
 
-/* Decodes one UTF-8 rune as Go does: invalid input yields U+FFFD with width 1. */
-static uint32_t utf8_decode(const unsigned char *s, size_t n, size_t *w)
-{
-    unsigned char c = s[0];
-    *w = 1;
-    if (c < 0x80) return c;
-    uint32_t r;
-    size_t len;
-    uint32_t min;
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2, r = c & 0x1F, min = 0x80;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3, r = c & 0x0F, min = 0x800;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4, r = c & 0x07, min = 0x10000;
-    } else {
-        return 0xFFFD;
-    }
-    if (n < len) return 0xFFFD;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80) return 0xFFFD;
-        r = (r << 6) | (s[i] & 0x3F);
-    }
-    if (r < min || r > 0x10FFFF || (r >= 0xD800 && r <= 0xDFFF)) return 0xFFFD;
-    *w = len;
-    return r;
-}
-
-/* Approximates unicode.IsPrint for non-ASCII: rejects controls, non-ASCII spaces, line and
- * paragraph separators, common format characters, private use and noncharacters. */
-static bool rune_is_print(uint32_t r)
-{
-    if (r < 0x20 || r == 0x7F) return false;
-    if (r < 0x7F) return true;
-    if (r <= 0x9F || r == 0xA0 || r == 0xAD) return false;
-    if (r == 0x1680 || r == 0x180E || (r >= 0x2000 && r <= 0x200F) ||
-        (r >= 0x2028 && r <= 0x202F) || (r >= 0x205F && r <= 0x206F) || r == 0x3000 ||
-        r == 0xFEFF || (r >= 0xFFF9 && r <= 0xFFFB))
-        return false;
-    if (r >= 0xE000 && r <= 0xF8FF) return false;
-    if ((r & 0xFFFE) == 0xFFFE || (r >= 0xFDD0 && r <= 0xFDEF)) return false;
-    if (r >= 0xF0000) return false;
-    return true;
-}
-
-/* Returns a malloc'd Go-%q rendering of s[0..n) (quotes included), or NULL on ENOMEM. */
 char *objmeta_go_quote(const char *s, size_t n)
 {
-    size_t cap = n * 10 + 3; /* worst case: \U0010ffff per 4 bytes, \xNN per byte */
-    char *out = malloc(cap);
-    if (!out) return NULL;
-    size_t o = 0;
-    out[o++] = '"';
-    const unsigned char *u = (const unsigned char *)s;
-    for (size_t i = 0; i < n;) {
-        size_t w;
-        uint32_t r = utf8_decode(u + i, n - i, &w);
-        if (r == 0xFFFD && w == 1) {
-            o += (size_t)snprintf(out + o, cap - o, "\\x%02x", u[i]);
-        } else if (r == '"' || r == '\\') {
-            out[o++] = '\\';
-            out[o++] = (char)r;
-        } else if (rune_is_print(r)) {
-            memcpy(out + o, s + i, w);
-            o += w;
-        } else {
-            const char *esc = NULL;
-            switch (r) {
-            case '\a':
-                esc = "\\a";
-                break;
-            case '\b':
-                esc = "\\b";
-                break;
-            case '\f':
-                esc = "\\f";
-                break;
-            case '\n':
-                esc = "\\n";
-                break;
-            case '\r':
-                esc = "\\r";
-                break;
-            case '\t':
-                esc = "\\t";
-                break;
-            case '\v':
-                esc = "\\v";
-                break;
-            default:
-                break;
-            }
-            if (esc)
-                o += (size_t)snprintf(out + o, cap - o, "%s", esc);
-            else if (r < 0x20 || r == 0x7F)
-                o += (size_t)snprintf(out + o, cap - o, "\\x%02" PRIx32, r);
-            else if (r < 0x10000)
-                o += (size_t)snprintf(out + o, cap - o, "\\u%04" PRIx32, r);
-            else
-                o += (size_t)snprintf(out + o, cap - o, "\\U%08" PRIx32, r);
-        }
-        i += w;
-    }
-    out[o++] = '"';
-    out[o] = '\0';
-    return out;
+    return goquote(s, n);
 }
 
 /* ---- causes ---- */

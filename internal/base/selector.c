@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "apiserver/objmeta_validate.h"
+#include "base/goquote.h"
 
 /* ---------------------------------------------------------------------------------------------
  * Small string builder
@@ -937,32 +938,6 @@ static int cmp_slice(const void *a, const void *b)
     return (x->n > y->n) - (x->n < y->n);
 }
 
-/* Go's utf8.DecodeRune: invalid input is U+FFFD of width 1. */
-static uint32_t utf8_decode(const unsigned char *s, size_t n, size_t *w)
-{
-    unsigned char c = s[0];
-    *w = 1;
-    if (c < 0x80) return c;
-    uint32_t r, min;
-    size_t len;
-    if (c >= 0xC2 && c <= 0xDF)
-        len = 2, r = c & 0x1F, min = 0x80;
-    else if (c >= 0xE0 && c <= 0xEF)
-        len = 3, r = c & 0x0F, min = 0x800;
-    else if (c >= 0xF0 && c <= 0xF4)
-        len = 4, r = c & 0x07, min = 0x10000;
-    else
-        return 0xFFFD;
-    if (n < len) return 0xFFFD;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80) return 0xFFFD;
-        r = (r << 6) | (s[i] & 0x3F);
-    }
-    if (r < min || r > 0x10FFFF || (r >= 0xD800 && r <= 0xDFFF)) return 0xFFFD;
-    *w = len;
-    return r;
-}
-
 static const char REPLACEMENT[] = "\xEF\xBF\xBD";
 
 /* fields.UnescapeValue. Returns a malloc'd string, or NULL with *rc set (and err filled). */
@@ -983,7 +958,7 @@ static char *unescape_value(const char *s, size_t n, int *rc, sb_t *err)
     const unsigned char *u = (const unsigned char *)s;
     for (size_t i = 0; i < n;) {
         size_t w;
-        uint32_t r = utf8_decode(u + i, n - i, &w);
+        uint32_t r = goquote_decode_rune(u + i, n - i, &w);
         const char *bytes = (r == 0xFFFD && w == 1) ? REPLACEMENT : s + i;
         size_t blen = (r == 0xFFFD && w == 1) ? 3 : w;
         i += w;
