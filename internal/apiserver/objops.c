@@ -552,14 +552,27 @@ int objops_create(apiserver_t *as, restype_t *rt, const char *ns, json_t *body, 
         *out = obj;
         return 0;
     }
+    *out = objops_commit(as, rt, key, STORE_ADDED, obj);
+    objops_after_write(as, rt, *out);
+    return 0;
+}
+
+json_t *objops_commit(apiserver_t *as, restype_t *rt, const char *key, store_ev_type_t type,
+                      json_t *obj)
+{
     uint64_t nrv = store_next_rv(as->store);
     char rvs[32];
     snprintf(rvs, sizeof rvs, "%llu", (unsigned long long)nrv);
-    json_object_set_new(md, "resourceVersion", json_string(rvs));
-    *out = json_incref(obj);
-    store_commit(as->store, rt->coll, key, STORE_ADDED, nrv, obj, NULL);
-    objops_after_write(as, rt, *out);
-    return 0;
+    if (type == STORE_DELETED) {
+        json_t *ev = json_deep_copy(obj);
+        jsonx_set_new(ev, "metadata.resourceVersion", json_string(rvs));
+        store_commit(as->store, rt->coll, key, STORE_DELETED, nrv, NULL, json_incref(ev));
+        return ev;
+    }
+    jsonx_set_new(obj, "metadata.resourceVersion", json_string(rvs));
+    json_incref(obj);
+    store_commit(as->store, rt->coll, key, type, nrv, obj, NULL);
+    return obj;
 }
 
 /* The shared tail of update, patch and internal writes: `next` (stolen) is the proposed object,
@@ -718,11 +731,6 @@ int objops_commit_update(apiserver_t *as, restype_t *rt, const char *ns, json_t 
     }
     char key[600];
     objops_key(rt, ns, name, key, sizeof key);
-    uint64_t nrv = store_next_rv(as->store);
-    char rvs[32];
-    snprintf(rvs, sizeof rvs, "%llu", (unsigned long long)nrv);
-    json_object_set_new(md, "resourceVersion", json_string(rvs));
-
     bool finished = json_object_get(md, "deletionTimestamp") &&
                     json_array_size(json_object_get(md, "finalizers")) == 0 &&
                     !(strcmp(rt->kind, "Namespace") == 0 &&
@@ -730,16 +738,14 @@ int objops_commit_update(apiserver_t *as, restype_t *rt, const char *ns, json_t 
     if (finished) {
         /* the last finalizer is gone: the object is deleted by this update (§2.5.2); watchers
          * see DELETED carrying the last stored state with the deletion RV */
-        json_t *ev = json_deep_copy(old);
-        jsonx_set_new(ev, "metadata.resourceVersion", json_string(rvs));
-        *out = json_incref(next);
-        json_decref(next);
-        store_commit(as->store, rt->coll, key, STORE_DELETED, nrv, NULL, ev);
+        json_t *ev = objops_commit(as, rt, key, STORE_DELETED, old);
+        json_object_set(md, "resourceVersion", jsonx_get(ev, "metadata.resourceVersion"));
+        json_decref(ev);
+        *out = next;
         objops_after_delete(as, rt, *out);
         return 0;
     }
-    *out = json_incref(next);
-    store_commit(as->store, rt->coll, key, STORE_MODIFIED, nrv, next, NULL);
+    *out = objops_commit(as, rt, key, STORE_MODIFIED, next);
     objops_after_write(as, rt, *out);
     return 0;
 }

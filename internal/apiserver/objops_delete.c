@@ -116,13 +116,7 @@ static int remove_now(apiserver_t *as, restype_t *rt, const char *key, json_t *c
         *out = json_incref(cur);
         return 0;
     }
-    uint64_t nrv = store_next_rv(as->store);
-    char rvs[32];
-    snprintf(rvs, sizeof rvs, "%llu", (unsigned long long)nrv);
-    json_t *ev = json_deep_copy(cur);
-    jsonx_set_new(ev, "metadata.resourceVersion", json_string(rvs));
-    *out = json_incref(ev);
-    store_commit(as->store, rt->coll, key, STORE_DELETED, nrv, NULL, ev);
+    *out = objops_commit(as, rt, key, STORE_DELETED, cur);
     objops_after_delete(as, rt, *out);
     return 0;
 }
@@ -203,12 +197,7 @@ int objops_delete(apiserver_t *as, restype_t *rt, const char *ns, const char *na
             }
             /* an update would keep the old deletionTimestamp (and finish a finalizer-less
              * pod at once), so write the stored object directly, as below */
-            uint64_t nrv = store_next_rv(as->store);
-            char rvs[32];
-            snprintf(rvs, sizeof rvs, "%llu", (unsigned long long)nrv);
-            json_object_set_new(nmd, "resourceVersion", json_string(rvs));
-            *out = json_incref(next);
-            store_commit(as->store, rt->coll, key, STORE_MODIFIED, nrv, next, NULL);
+            *out = objops_commit(as, rt, key, STORE_MODIFIED, next);
             apiserver_kick_controllers(as);
             return 0;
         }
@@ -264,12 +253,7 @@ int objops_delete(apiserver_t *as, restype_t *rt, const char *ns, const char *na
         return 0;
     }
     /* metadata-only change: bypass the status split by writing the stored object directly */
-    uint64_t nrv = store_next_rv(as->store);
-    char rvs[32];
-    snprintf(rvs, sizeof rvs, "%llu", (unsigned long long)nrv);
-    json_object_set_new(nmd, "resourceVersion", json_string(rvs));
-    *out = json_incref(next);
-    store_commit(as->store, rt->coll, key, STORE_MODIFIED, nrv, next, NULL);
+    *out = objops_commit(as, rt, key, STORE_MODIFIED, next);
     if (is_crd) {
         restype_t *crt = NULL;
         const char *group = jsonx_str(next, "spec.group", "");
