@@ -4,6 +4,10 @@
  * convertor, and apimachinery's duration.HumanDuration. Pure: no I/O, no global state. */
 #include "apiserver/table.h"
 
+#include "apiserver/jsonpath.h"
+#include "base/goquote.h"
+#include "base/strbuf.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -14,76 +18,8 @@
 #include <string.h>
 
 /* ---------------------------------------------------------------------------------------------
- * Small helpers: a growable string and JSON accessors.
+ * Small helpers: JSON accessors.
  * ------------------------------------------------------------------------------------------- */
-
-typedef struct sb {
-    char *p;
-    size_t n, cap;
-} sb_t;
-
-static void sb_reserve(sb_t *b, size_t add)
-{
-    if (b->n + add + 1 <= b->cap) return;
-    size_t cap = b->cap ? b->cap : 64;
-    while (cap < b->n + add + 1)
-        cap *= 2;
-    char *np = realloc(b->p, cap);
-    if (!np) abort();
-    b->p = np;
-    b->cap = cap;
-}
-
-static void sb_putn(sb_t *b, const char *s, size_t n)
-{
-    sb_reserve(b, n);
-    if (n) memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = 0;
-}
-
-static void sb_puts(sb_t *b, const char *s)
-{
-    sb_putn(b, s, strlen(s));
-}
-
-static void sb_putc(sb_t *b, char c)
-{
-    sb_putn(b, &c, 1);
-}
-
-static void sb_printf(sb_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(sb_t *b, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int k = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (k <= 0) return;
-    sb_reserve(b, (size_t)k);
-    va_start(ap, fmt);
-    vsnprintf(b->p + b->n, (size_t)k + 1, fmt, ap);
-    va_end(ap);
-    b->n += (size_t)k;
-}
-
-static const char *sb_str(const sb_t *b)
-{
-    return b->p ? b->p : "";
-}
-
-static void sb_reset(sb_t *b)
-{
-    b->n = 0;
-    if (b->p) b->p[0] = 0;
-}
-
-static void sb_free(sb_t *b)
-{
-    free(b->p);
-    b->p = NULL;
-    b->n = b->cap = 0;
-}
 
 /* Follows object keys; NULL when any step is missing or not an object. */
 static json_t *jget_v(json_t *o, ...)
@@ -404,22 +340,22 @@ static int float_digits(double v, char *dig, int *exp10)
 
 /* json=false: fmt's %v (shortest 'g': %e when exp < -4 || exp >= 6, as kubectl prints
  * 1.234567e+06); json=true: encoding/json ('f' unless < 1e-6 or >= 1e21, "e-07" → "e-7"). */
-static void go_float(sb_t *b, double f, bool json)
+static void go_float(strbuf_t *b, double f, bool json)
 {
     if (f != f) {
-        sb_puts(b, "NaN");
+        strbuf_puts(b, "NaN");
         return;
     }
     if (f == 0) {
-        sb_puts(b, signbit(f) ? "-0" : "0");
+        strbuf_puts(b, signbit(f) ? "-0" : "0");
         return;
     }
     if (f < 0) {
-        sb_putc(b, '-');
+        strbuf_putc(b, '-');
         f = -f;
     }
     if (isinf(f)) {
-        sb_puts(b, json ? "Inf" : "+Inf");
+        strbuf_puts(b, json ? "Inf" : "+Inf");
         return;
     }
     char dig[32];
@@ -427,69 +363,39 @@ static void go_float(sb_t *b, double f, bool json)
     int nd = float_digits(f, dig, &e);
     bool use_e = json ? (f < 1e-6 || f >= 1e21) : (e < -4 || e >= 6);
     if (use_e) {
-        sb_putc(b, dig[0]);
+        strbuf_putc(b, dig[0]);
         if (nd > 1) {
-            sb_putc(b, '.');
-            sb_putn(b, dig + 1, (size_t)nd - 1);
+            strbuf_putc(b, '.');
+            strbuf_putn(b, dig + 1, (size_t)nd - 1);
         }
         int ae = e < 0 ? -e : e;
         if (json && e < 0 && ae < 10)
-            sb_printf(b, "e-%d", ae);
+            strbuf_printf(b, "e-%d", ae);
         else
-            sb_printf(b, "e%c%02d", e < 0 ? '-' : '+', ae);
+            strbuf_printf(b, "e%c%02d", e < 0 ? '-' : '+', ae);
         return;
     }
     if (e >= 0) {
         for (int i = 0; i <= e; i++)
-            sb_putc(b, i < nd ? dig[i] : '0');
+            strbuf_putc(b, i < nd ? dig[i] : '0');
         if (nd > e + 1) {
-            sb_putc(b, '.');
-            sb_putn(b, dig + e + 1, (size_t)(nd - e - 1));
+            strbuf_putc(b, '.');
+            strbuf_putn(b, dig + e + 1, (size_t)(nd - e - 1));
         }
     } else {
-        sb_puts(b, "0.");
+        strbuf_puts(b, "0.");
         for (int i = 0; i < -e - 1; i++)
-            sb_putc(b, '0');
-        sb_putn(b, dig, (size_t)nd);
+            strbuf_putc(b, '0');
+        strbuf_putn(b, dig, (size_t)nd);
     }
 }
 
-/* Decodes one UTF-8 sequence; false when invalid (overlong, surrogate, out of range, short). */
-static bool utf8_next(const unsigned char *s, size_t n, uint32_t *cp, size_t *len)
-{
-    unsigned char c = s[0];
-    size_t need;
-    uint32_t v, min;
-    if (c < 0x80) {
-        *cp = c;
-        *len = 1;
-        return true;
-    } else if ((c & 0xe0) == 0xc0) {
-        need = 2, v = c & 0x1f, min = 0x80;
-    } else if ((c & 0xf0) == 0xe0) {
-        need = 3, v = c & 0x0f, min = 0x800;
-    } else if ((c & 0xf8) == 0xf0) {
-        need = 4, v = c & 0x07, min = 0x10000;
-    } else {
-        return false;
-    }
-    if (n < need) return false;
-    for (size_t i = 1; i < need; i++) {
-        if ((s[i] & 0xc0) != 0x80) return false;
-        v = (v << 6) | (s[i] & 0x3f);
-    }
-    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff)) return false;
-    *cp = v;
-    *len = need;
-    return true;
-}
-
-static void go_json_string(sb_t *b, const char *s, size_t n)
+static void go_json_string(strbuf_t *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
     const unsigned char *u = (const unsigned char *)s;
     size_t i = 0, start = 0;
-    sb_putc(b, '"');
+    strbuf_putc(b, '"');
     while (i < n) {
         unsigned char c = u[i];
         if (c < 0x80) {
@@ -497,59 +403,59 @@ static void go_json_string(sb_t *b, const char *s, size_t n)
                 i++;
                 continue;
             }
-            sb_putn(b, s + start, i - start);
+            strbuf_putn(b, s + start, i - start);
             switch (c) {
             case '"':
             case '\\':
-                sb_putc(b, '\\');
-                sb_putc(b, (char)c);
+                strbuf_putc(b, '\\');
+                strbuf_putc(b, (char)c);
                 break;
             case '\b':
-                sb_puts(b, "\\b");
+                strbuf_puts(b, "\\b");
                 break;
             case '\f':
-                sb_puts(b, "\\f");
+                strbuf_puts(b, "\\f");
                 break;
             case '\n':
-                sb_puts(b, "\\n");
+                strbuf_puts(b, "\\n");
                 break;
             case '\r':
-                sb_puts(b, "\\r");
+                strbuf_puts(b, "\\r");
                 break;
             case '\t':
-                sb_puts(b, "\\t");
+                strbuf_puts(b, "\\t");
                 break;
             default:
-                sb_puts(b, "\\u00");
-                sb_putc(b, hex[c >> 4]);
-                sb_putc(b, hex[c & 15]);
+                strbuf_puts(b, "\\u00");
+                strbuf_putc(b, hex[c >> 4]);
+                strbuf_putc(b, hex[c & 15]);
             }
             start = ++i;
             continue;
         }
         uint32_t cp;
         size_t len;
-        if (!utf8_next(u + i, n - i, &cp, &len)) {
-            sb_putn(b, s + start, i - start);
-            sb_puts(b, "\\ufffd");
+        if (!goquote_next_rune(u + i, n - i, &cp, &len)) {
+            strbuf_putn(b, s + start, i - start);
+            strbuf_puts(b, "\\ufffd");
             start = ++i;
             continue;
         }
         if (cp == 0x2028 || cp == 0x2029) {
-            sb_putn(b, s + start, i - start);
-            sb_puts(b, cp == 0x2028 ? "\\u2028" : "\\u2029");
+            strbuf_putn(b, s + start, i - start);
+            strbuf_puts(b, cp == 0x2028 ? "\\u2028" : "\\u2029");
             i += len;
             start = i;
             continue;
         }
         i += len;
     }
-    sb_putn(b, s + start, i - start);
-    sb_putc(b, '"');
+    strbuf_putn(b, s + start, i - start);
+    strbuf_putc(b, '"');
 }
 
 /* encoding/json.Marshal of a decoded value: map keys sorted, HTML characters escaped. */
-static void go_json_marshal(sb_t *b, json_t *v)
+static void go_json_marshal(strbuf_t *b, json_t *v)
 {
     switch (json_typeof(v)) {
     case JSON_OBJECT: {
@@ -560,72 +466,72 @@ static void go_json_marshal(sb_t *b, json_t *v)
         json_t *val;
         json_object_foreach(v, key, val) keys[k++] = key;
         qsort(keys, k, sizeof *keys, cmp_cstr);
-        sb_putc(b, '{');
+        strbuf_putc(b, '{');
         for (size_t i = 0; i < k; i++) {
-            if (i) sb_putc(b, ',');
+            if (i) strbuf_putc(b, ',');
             go_json_string(b, keys[i], strlen(keys[i]));
-            sb_putc(b, ':');
+            strbuf_putc(b, ':');
             go_json_marshal(b, json_object_get(v, keys[i]));
         }
-        sb_putc(b, '}');
+        strbuf_putc(b, '}');
         free(keys);
         break;
     }
     case JSON_ARRAY: {
         size_t i;
         json_t *e;
-        sb_putc(b, '[');
+        strbuf_putc(b, '[');
         json_array_foreach(v, i, e)
         {
-            if (i) sb_putc(b, ',');
+            if (i) strbuf_putc(b, ',');
             go_json_marshal(b, e);
         }
-        sb_putc(b, ']');
+        strbuf_putc(b, ']');
         break;
     }
     case JSON_STRING:
         go_json_string(b, json_string_value(v), json_string_length(v));
         break;
     case JSON_INTEGER:
-        sb_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        strbuf_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
         break;
     case JSON_REAL:
         go_float(b, json_real_value(v), true);
         break;
     case JSON_TRUE:
-        sb_puts(b, "true");
+        strbuf_puts(b, "true");
         break;
     case JSON_FALSE:
-        sb_puts(b, "false");
+        strbuf_puts(b, "false");
         break;
     default:
-        sb_puts(b, "null");
+        strbuf_puts(b, "null");
         break;
     }
 }
 
 /* How client-go's JSONPath.PrintResults renders reflect.ValueOf(value) for a string column. */
-static void go_print_value(sb_t *b, json_t *v)
+static void go_print_value(strbuf_t *b, json_t *v)
 {
     if (!v || json_is_null(v)) {
-        sb_puts(b, "<no value>");
+        strbuf_puts(b, "<no value>");
         return;
     }
     switch (json_typeof(v)) {
     case JSON_STRING:
-        sb_putn(b, json_string_value(v), json_string_length(v));
+        strbuf_putn(b, json_string_value(v), json_string_length(v));
         break;
     case JSON_INTEGER:
-        sb_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        strbuf_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
         break;
     case JSON_REAL:
         go_float(b, json_real_value(v), false);
         break;
     case JSON_TRUE:
-        sb_puts(b, "true");
+        strbuf_puts(b, "true");
         break;
     case JSON_FALSE:
-        sb_puts(b, "false");
+        strbuf_puts(b, "false");
         break;
     default:
         go_json_marshal(b, v);
@@ -633,998 +539,14 @@ static void go_print_value(sb_t *b, json_t *v)
     }
 }
 
-/* ---------------------------------------------------------------------------------------------
- * JSONPath: a port of k8s.io/client-go/util/jsonpath (parser.go, jsonpath.go) with
- * AllowMissingKeys(true), over jansson values. range/end are not supported (errors).
- * ------------------------------------------------------------------------------------------- */
-
-typedef enum jk {
-    JK_TEXT,
-    JK_FIELD,
-    JK_ARRAY,
-    JK_FILTER,
-    JK_INT,
-    JK_FLOAT,
-    JK_BOOL,
-    JK_WILDCARD,
-    JK_RECURSIVE,
-    JK_UNION,
-    JK_IDENT,
-} jk_t;
-
-typedef struct jnode jnode_t;
-typedef struct jlist {
-    jnode_t **v;
-    size_t n, cap;
-} jlist_t;
-
-typedef struct jparam {
-    bool known, derived;
-    long long value;
-} jparam_t;
-
-struct jnode {
-    jk_t kind;
-    char *str;     /* FIELD/IDENT name, FILTER operator */
-    json_t *lit;   /* TEXT/INT/FLOAT/BOOL value */
-    jparam_t p[3]; /* ARRAY start:end:step */
-    jlist_t left;  /* FILTER */
-    jlist_t right; /* FILTER */
-    jlist_t *un;   /* UNION branches */
-    size_t n_un;
-};
-
-static void jlist_free(jlist_t *l);
-
-static void jnode_free(jnode_t *nd)
-{
-    if (!nd) return;
-    free(nd->str);
-    json_decref(nd->lit);
-    jlist_free(&nd->left);
-    jlist_free(&nd->right);
-    for (size_t i = 0; i < nd->n_un; i++)
-        jlist_free(&nd->un[i]);
-    free(nd->un);
-    free(nd);
-}
-
-static void jlist_free(jlist_t *l)
-{
-    for (size_t i = 0; i < l->n; i++)
-        jnode_free(l->v[i]);
-    free(l->v);
-    l->v = NULL;
-    l->n = l->cap = 0;
-}
-
-static void jlist_push(jlist_t *l, jnode_t *nd)
-{
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 4;
-        jnode_t **nv = realloc(l->v, cap * sizeof *nv);
-        if (!nv) abort();
-        l->v = nv;
-        l->cap = cap;
-    }
-    l->v[l->n++] = nd;
-}
-
-static jnode_t *jlist_add(jlist_t *l, jk_t kind)
-{
-    jnode_t *nd = calloc(1, sizeof *nd);
-    if (!nd) abort();
-    nd->kind = kind;
-    jlist_push(l, nd);
-    return nd;
-}
-
-#define JP_EOF (-1)
-
-typedef struct jparser {
-    const char *s;
-    size_t len, pos, start;
-    size_t width;
-} jparser_t;
-
-static int jp_next(jparser_t *p)
-{
-    if (p->pos >= p->len) {
-        p->width = 0;
-        return JP_EOF;
-    }
-    p->width = 1;
-    return (unsigned char)p->s[p->pos++];
-}
-
-static void jp_backup(jparser_t *p)
-{
-    p->pos -= p->width;
-}
-
-static int jp_peek(jparser_t *p)
-{
-    int r = jp_next(p);
-    jp_backup(p);
-    return r;
-}
-
-static bool jp_prefix(const jparser_t *p, const char *pre)
-{
-    size_t k = strlen(pre);
-    return p->len - p->pos >= k && memcmp(p->s + p->pos, pre, k) == 0;
-}
-
-static const char *jp_consume(jparser_t *p, size_t *n)
-{
-    const char *t = p->s + p->start;
-    *n = p->pos - p->start;
-    p->start = p->pos;
-    return t;
-}
-
-static bool jp_is_term(int r)
-{
-    switch (r) {
-    case JP_EOF:
-    case ' ':
-    case '\t':
-    case '\r':
-    case '\n':
-    case '.':
-    case ',':
-    case '[':
-    case ']':
-    case '$':
-    case '@':
-    case '{':
-    case '}':
-        return true;
-    default:
-        return false;
-    }
-}
-
-static bool jp_is_digit(int r)
-{
-    return r >= '0' && r <= '9';
-}
-
-static bool jp_is_alnum(int r)
-{
-    return r == '_' || jp_is_digit(r) || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') ||
-           r >= 0x80;
-}
-
-/* strconv.Atoi */
-static bool go_atoi(const char *s, size_t n, long long *out)
-{
-    size_t i = 0;
-    bool neg = false;
-    if (n && (s[0] == '+' || s[0] == '-')) {
-        neg = s[0] == '-';
-        i++;
-    }
-    if (i == n) return false;
-    unsigned long long v = 0, lim = neg ? (unsigned long long)LLONG_MAX + 1 : LLONG_MAX;
-    for (; i < n; i++) {
-        if (!jp_is_digit((unsigned char)s[i])) return false;
-        unsigned d = (unsigned)(s[i] - '0');
-        if (v > (lim - d) / 10) return false;
-        v = v * 10 + d;
-    }
-    *out = neg ? (long long)(0 - v) : (long long)v;
-    return true;
-}
-
-static int jp_parse_action(jparser_t *p, jlist_t *cur);
-
-/* parseAction(name, text): Parse("{"+text+"}") and take the first action's list. */
-static int jp_parse_sub(const char *text, size_t n, jlist_t *out)
-{
-    char *buf = malloc(n + 3);
-    if (!buf) abort();
-    buf[0] = '{';
-    memcpy(buf + 1, text, n);
-    buf[n + 1] = '}';
-    buf[n + 2] = 0;
-    jparser_t p = {.s = buf, .len = n + 2, .pos = 1, .start = 1};
-    int rc = jp_parse_action(&p, out);
-    while (rc == 0 && p.pos < p.len) { /* parseText: later actions must parse too */
-        if (buf[p.pos] == '{') {
-            p.pos++;
-            p.start = p.pos;
-            jlist_t scratch = {0};
-            rc = jp_parse_action(&p, &scratch);
-            jlist_free(&scratch);
-        } else {
-            p.pos++;
-        }
-    }
-    free(buf);
-    if (rc) jlist_free(out);
-    return rc;
-}
-
-static int jp_parse_field(jparser_t *p, jlist_t *cur)
-{
-    size_t n;
-    jp_consume(p, &n);
-    for (;;) {
-        int r = jp_next(p);
-        if (r == '\\') {
-            jp_next(p);
-            continue;
-        }
-        if (jp_is_term(r)) {
-            jp_backup(p);
-            break;
-        }
-    }
-    const char *t = jp_consume(p, &n);
-    if (n == 1 && t[0] == '*') {
-        jlist_add(cur, JK_WILDCARD);
-        return 0;
-    }
-    jnode_t *nd = jlist_add(cur, JK_FIELD);
-    nd->str = malloc(n + 1);
-    if (!nd->str) abort();
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        if (t[i] != '\\') nd->str[k++] = t[i];
-    nd->str[k] = 0;
-    return 0;
-}
-
-static int jp_parse_array(jparser_t *p, jlist_t *cur)
-{
-    for (;;) {
-        int r = jp_next(p);
-        if (r == JP_EOF || r == '\n') return -1;
-        if (r == ']') break;
-    }
-    size_t n;
-    const char *t = jp_consume(p, &n);
-    t++;
-    n -= 2;
-    if (n == 1 && t[0] == '*') t = ":";
-
-    if (memchr(t, ',', n)) { /* union */
-        jnode_t *nd = jlist_add(cur, JK_UNION);
-        size_t parts = 1;
-        for (size_t i = 0; i < n; i++)
-            parts += t[i] == ',';
-        nd->un = calloc(parts, sizeof *nd->un);
-        if (!nd->un) abort();
-        size_t s = 0;
-        for (size_t i = 0; i <= n; i++) {
-            if (i < n && t[i] != ',') continue;
-            size_t a = s, b = i;
-            while (a < b && t[a] == ' ')
-                a++;
-            while (b > a && t[b - 1] == ' ')
-                b--;
-            sb_t part = {0};
-            sb_putc(&part, '[');
-            sb_putn(&part, t + a, b - a);
-            sb_putc(&part, ']');
-            int rc = jp_parse_sub(part.p, part.n, &nd->un[nd->n_un]);
-            sb_free(&part);
-            if (rc) return -1;
-            nd->n_un++;
-            s = i + 1;
-        }
-        return 0;
-    }
-
-    if (n >= 2 && t[0] == '\'' && t[n - 1] == '\'' && !memchr(t + 1, '\'', n - 2)) { /* dict key */
-        sb_t key = {0};
-        sb_putc(&key, '.');
-        sb_putn(&key, t + 1, n - 2);
-        jlist_t sub = {0};
-        int rc = jp_parse_sub(key.p, key.n, &sub);
-        sb_free(&key);
-        if (rc) return -1;
-        for (size_t i = 0; i < sub.n; i++)
-            jlist_push(cur, sub.v[i]);
-        free(sub.v);
-        return 0;
-    }
-
-    /* slice: ^(-?\d*)(:-?\d*)?(:-?\d*)?$ */
-    size_t gs[3], ge[3], i = 0;
-    gs[0] = i;
-    if (i < n && t[i] == '-') i++;
-    while (i < n && jp_is_digit((unsigned char)t[i]))
-        i++;
-    ge[0] = i;
-    for (int g = 1; g < 3; g++) {
-        gs[g] = ge[g] = i;
-        if (i < n && t[i] == ':') {
-            i++;
-            if (i < n && t[i] == '-') i++;
-            while (i < n && jp_is_digit((unsigned char)t[i]))
-                i++;
-            ge[g] = i;
-        }
-    }
-    if (i != n) return -1;
-    jparam_t prm[3] = {{0}};
-    for (int g = 0; g < 3; g++) {
-        const char *v = t + gs[g];
-        size_t vl = ge[g] - gs[g];
-        if (vl) {
-            if (g > 0) v++, vl--;
-            if (g > 0 && vl == 0) {
-                prm[g].known = false;
-            } else {
-                prm[g].known = true;
-                if (!go_atoi(v, vl, &prm[g].value)) return -1;
-            }
-        } else if (g == 1) {
-            prm[g].known = true;
-            prm[g].value = prm[0].value + 1;
-            prm[g].derived = true;
-        }
-    }
-    jnode_t *nd = jlist_add(cur, JK_ARRAY);
-    memcpy(nd->p, prm, sizeof prm);
-    return 0;
-}
-
-static bool is_filter_op(char c)
-{
-    return c == '!' || c == '<' || c == '>' || c == '=';
-}
-
-static int jp_parse_filter(jparser_t *p, jlist_t *cur)
-{
-    size_t n;
-    p->pos += 3;
-    jp_consume(p, &n);
-    bool begin = false, end = false;
-    int pair = 0;
-    for (;;) {
-        int r = jp_next(p);
-        if (r == JP_EOF || r == '\n') return -1;
-        if (r == '"' || r == '\'') {
-            if (!begin) {
-                begin = true;
-                pair = r;
-                continue;
-            }
-            if (p->s[p->pos - 2] != '\\' && r == pair) end = true;
-        } else if (r == ')') {
-            if (begin == end) break;
-        }
-    }
-    if (jp_next(p) != ']') return -1;
-    const char *t = jp_consume(p, &n);
-    n -= 2;
-
-    /* ^([^!<>=]+)([!<>=]+)(.+?)$ */
-    size_t a = 0;
-    while (a < n && !is_filter_op(t[a]))
-        a++;
-    size_t b = a;
-    while (b < n && is_filter_op(t[b]))
-        b++;
-    bool match = a > 0 && a < n;
-    if (match && b == n) {
-        if (b - a >= 2)
-            b--;
-        else
-            match = false;
-    }
-    jnode_t *nd = jlist_add(cur, JK_FILTER);
-    if (!match) {
-        nd->str = strdup("exists");
-        return jp_parse_sub(t, n, &nd->left);
-    }
-    nd->str = strndup(t + a, b - a);
-    if (!nd->str) abort();
-    if (jp_parse_sub(t, a, &nd->left)) return -1;
-    return jp_parse_sub(t + b, n - b, &nd->right);
-}
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-static void put_utf8(sb_t *b, uint32_t cp)
-{
-    char o[4];
-    if (cp < 0x80) {
-        sb_putc(b, (char)cp);
-    } else if (cp < 0x800) {
-        o[0] = (char)(0xc0 | (cp >> 6));
-        o[1] = (char)(0x80 | (cp & 0x3f));
-        sb_putn(b, o, 2);
-    } else if (cp < 0x10000) {
-        o[0] = (char)(0xe0 | (cp >> 12));
-        o[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        o[2] = (char)(0x80 | (cp & 0x3f));
-        sb_putn(b, o, 3);
-    } else {
-        o[0] = (char)(0xf0 | (cp >> 18));
-        o[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-        o[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        o[3] = (char)(0x80 | (cp & 0x3f));
-        sb_putn(b, o, 4);
-    }
-}
-
-/* jsonpath.UnquoteExtend: strconv.Unquote that also takes single quotes. */
-static bool unquote_extend(const char *s, size_t n, sb_t *out)
-{
-    if (n < 2) return false;
-    char q = s[0];
-    if ((q != '"' && q != '\'') || s[n - 1] != q) return false;
-    s++;
-    n -= 2;
-    for (size_t i = 0; i < n;) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == (unsigned char)q) return false;
-        if (c >= 0x80) {
-            uint32_t cp;
-            size_t len;
-            if (utf8_next((const unsigned char *)s + i, n - i, &cp, &len)) {
-                sb_putn(out, s + i, len);
-                i += len;
-            } else {
-                sb_puts(out, "\xef\xbf\xbd");
-                i++;
-            }
-            continue;
-        }
-        if (c != '\\') {
-            sb_putc(out, (char)c);
-            i++;
-            continue;
-        }
-        if (++i >= n) return false;
-        char e = s[i++];
-        switch (e) {
-        case 'a':
-            sb_putc(out, '\a');
-            break;
-        case 'b':
-            sb_putc(out, '\b');
-            break;
-        case 'f':
-            sb_putc(out, '\f');
-            break;
-        case 'n':
-            sb_putc(out, '\n');
-            break;
-        case 'r':
-            sb_putc(out, '\r');
-            break;
-        case 't':
-            sb_putc(out, '\t');
-            break;
-        case 'v':
-            sb_putc(out, '\v');
-            break;
-        case '\\':
-            sb_putc(out, '\\');
-            break;
-        case '\'':
-        case '"':
-            if (e != q) return false;
-            sb_putc(out, e);
-            break;
-        case 'x':
-        case 'u':
-        case 'U': {
-            int nd = e == 'x' ? 2 : e == 'u' ? 4 : 8;
-            uint32_t v = 0;
-            if (i + (size_t)nd > n) return false;
-            for (int k = 0; k < nd; k++) {
-                int h = hexval(s[i + (size_t)k]);
-                if (h < 0) return false;
-                v = v * 16 + (uint32_t)h;
-            }
-            i += (size_t)nd;
-            if (e == 'x') {
-                sb_putc(out, (char)v);
-            } else {
-                if (v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff)) return false;
-                put_utf8(out, v);
-            }
-            break;
-        }
-        default:
-            if (e >= '0' && e <= '7') {
-                uint32_t v = (uint32_t)(e - '0');
-                if (i + 2 > n) return false;
-                for (int k = 0; k < 2; k++) {
-                    char o = s[i++];
-                    if (o < '0' || o > '7') return false;
-                    v = v * 8 + (uint32_t)(o - '0');
-                }
-                if (v > 255) return false;
-                sb_putc(out, (char)v);
-                break;
-            }
-            return false;
-        }
-    }
-    return true;
-}
-
-static int jp_parse_quote(jparser_t *p, jlist_t *cur, int endq)
-{
-    for (;;) {
-        int r = jp_next(p);
-        if (r == JP_EOF || r == '\n') return -1;
-        if (r == endq && p->s[p->pos - 2] != '\\') break;
-    }
-    size_t n;
-    const char *t = jp_consume(p, &n);
-    sb_t u = {0};
-    if (!unquote_extend(t, n, &u)) {
-        sb_free(&u);
-        return -1;
-    }
-    jnode_t *nd = jlist_add(cur, JK_TEXT);
-    nd->lit = json_stringn(sb_str(&u), u.n);
-    if (!nd->lit) nd->lit = json_stringn_nocheck(sb_str(&u), u.n);
-    sb_free(&u);
-    return 0;
-}
-
-static int jp_parse_number(jparser_t *p, jlist_t *cur)
-{
-    int r = jp_peek(p);
-    if (r == '+' || r == '-') jp_next(p);
-    for (;;) {
-        r = jp_next(p);
-        if (r != '.' && !jp_is_digit(r)) {
-            jp_backup(p);
-            break;
-        }
-    }
-    size_t n;
-    const char *t = jp_consume(p, &n);
-    long long iv;
-    if (go_atoi(t, n, &iv)) {
-        jlist_add(cur, JK_INT)->lit = json_integer(iv);
-        return 0;
-    }
-    char buf[64];
-    if (n == 0 || n >= sizeof buf) return -1;
-    memcpy(buf, t, n);
-    buf[n] = 0;
-    char *end;
-    errno = 0;
-    double d = strtod(buf, &end);
-    if (*end || end == buf) return -1;
-    jlist_add(cur, JK_FLOAT)->lit = json_real(d);
-    return 0;
-}
-
-static int jp_parse_identifier(jparser_t *p, jlist_t *cur)
-{
-    for (;;) {
-        int r = jp_next(p);
-        if (jp_is_term(r)) {
-            jp_backup(p);
-            break;
-        }
-    }
-    size_t n;
-    const char *t = jp_consume(p, &n);
-    if ((n == 4 && memcmp(t, "true", 4) == 0) || (n == 5 && memcmp(t, "false", 5) == 0)) {
-        jlist_add(cur, JK_BOOL)->lit = json_boolean(n == 4);
-        return 0;
-    }
-    jnode_t *nd = jlist_add(cur, JK_IDENT);
-    nd->str = strndup(t, n);
-    if (!nd->str) abort();
-    return 0;
-}
-
-static int jp_parse_recursive(jparser_t *p, jlist_t *cur)
-{
-    if (cur->n && cur->v[cur->n - 1]->kind == JK_RECURSIVE) return -1;
-    size_t n;
-    p->pos += 2;
-    jp_consume(p, &n);
-    jlist_add(cur, JK_RECURSIVE);
-    if (jp_is_alnum(jp_peek(p))) return jp_parse_field(p, cur);
-    return 0;
-}
-
-/* parseInsideAction, iteratively: until the closing '}' of the action. */
-static int jp_parse_action(jparser_t *p, jlist_t *cur)
-{
-    for (;;) {
-        size_t n;
-        if (jp_prefix(p, "}")) {
-            p->pos++;
-            jp_consume(p, &n);
-            return 0;
-        }
-        if (jp_prefix(p, "[?(")) {
-            if (jp_parse_filter(p, cur)) return -1;
-            continue;
-        }
-        if (jp_prefix(p, "..")) {
-            if (jp_parse_recursive(p, cur)) return -1;
-            continue;
-        }
-        int r = jp_next(p), rc;
-        if (r == JP_EOF || r == '\r' || r == '\n') return -1;
-        if (r == ' ' || r == '@' || r == '$') {
-            jp_consume(p, &n);
-            continue;
-        }
-        if (r == '[') {
-            rc = jp_parse_array(p, cur);
-        } else if (r == '"' || r == '\'') {
-            rc = jp_parse_quote(p, cur, r);
-        } else if (r == '.') {
-            rc = jp_parse_field(p, cur);
-        } else if (r == '+' || r == '-' || jp_is_digit(r)) {
-            jp_backup(p);
-            rc = jp_parse_number(p, cur);
-        } else if (jp_is_alnum(r)) {
-            jp_backup(p);
-            rc = jp_parse_identifier(p, cur);
-        } else {
-            return -1;
-        }
-        if (rc) return -1;
-    }
-}
-
-/* Compiles a printer-column path (".spec.x") or a template whose first action is used
- * ("{.spec.x}"). */
-static int jp_compile(const char *path, jlist_t *out)
-{
-    size_t n = strlen(path);
-    if (n && path[0] == '{') {
-        jparser_t p = {.s = path, .len = n, .pos = 1, .start = 1};
-        int rc = jp_parse_action(&p, out);
-        if (rc) jlist_free(out);
-        return rc;
-    }
-    return jp_parse_sub(path, n, out);
-}
-
-/* Evaluation: lists of borrowed values. */
-typedef struct vals {
-    json_t **v;
-    size_t n, cap;
-} vals_t;
-
-static void vals_push(vals_t *a, json_t *x)
-{
-    if (a->n == a->cap) {
-        size_t cap = a->cap ? a->cap * 2 : 4;
-        json_t **nv = realloc(a->v, cap * sizeof *nv);
-        if (!nv) abort();
-        a->v = nv;
-        a->cap = cap;
-    }
-    a->v[a->n++] = x;
-}
-
-static void vals_free(vals_t *a)
-{
-    free(a->v);
-    a->v = NULL;
-    a->n = a->cap = 0;
-}
-
-static void vals_copy(vals_t *dst, const vals_t *src)
-{
-    for (size_t i = 0; i < src->n; i++)
-        vals_push(dst, src->v[i]);
-}
-
-/* Error return of an eval step: Go returns its input alongside the error. */
-static int fail_with_input(vals_t *out, const vals_t *in)
-{
-    out->n = 0;
-    vals_copy(out, in);
-    return -1;
-}
-
-typedef enum gk { GK_INVALID, GK_BOOL, GK_INT, GK_FLOAT, GK_STRING } gk_t;
-
-static gk_t gkind(json_t *v)
-{
-    switch (json_typeof(v)) {
-    case JSON_STRING:
-        return GK_STRING;
-    case JSON_INTEGER:
-        return GK_INT;
-    case JSON_REAL:
-        return GK_FLOAT;
-    case JSON_TRUE:
-    case JSON_FALSE:
-        return GK_BOOL;
-    default:
-        return GK_INVALID;
-    }
-}
-
-static int str_cmp(json_t *a, json_t *b)
-{
-    size_t la = json_string_length(a), lb = json_string_length(b);
-    int c = memcmp(json_string_value(a), json_string_value(b), la < lb ? la : lb);
-    if (c) return c;
-    return la < lb ? -1 : la > lb;
-}
-
-/* text/template eq and lt as the forked client-go template implements them. */
-static int g_eq(json_t *a, json_t *b, bool *res)
-{
-    gk_t ka = gkind(a), kb = gkind(b);
-    if (ka == GK_INVALID || kb == GK_INVALID || ka != kb) return -1;
-    switch (ka) {
-    case GK_BOOL:
-        *res = json_is_true(a) == json_is_true(b);
-        break;
-    case GK_INT:
-        *res = json_integer_value(a) == json_integer_value(b);
-        break;
-    case GK_FLOAT:
-        *res = json_real_value(a) == json_real_value(b);
-        break;
-    default:
-        *res = str_cmp(a, b) == 0;
-        break;
-    }
-    return 0;
-}
-
-static int g_lt(json_t *a, json_t *b, bool *res)
-{
-    gk_t ka = gkind(a), kb = gkind(b);
-    if (ka == GK_INVALID || kb == GK_INVALID || ka != kb || ka == GK_BOOL) return -1;
-    switch (ka) {
-    case GK_INT:
-        *res = json_integer_value(a) < json_integer_value(b);
-        break;
-    case GK_FLOAT:
-        *res = json_real_value(a) < json_real_value(b);
-        break;
-    default:
-        *res = str_cmp(a, b) < 0;
-        break;
-    }
-    return 0;
-}
-
-/* 1 pass, 0 no, -1 error */
-static int g_compare(const char *op, json_t *a, json_t *b)
-{
-    bool lt = false, eq = false;
-    if (strcmp(op, "==") == 0 || strcmp(op, "!=") == 0) {
-        if (g_eq(a, b, &eq)) return -1;
-        return op[0] == '=' ? eq : !eq;
-    }
-    if (strcmp(op, "<") == 0 || strcmp(op, ">=") == 0) {
-        if (g_lt(a, b, &lt)) return -1;
-        return op[0] == '<' ? lt : !lt;
-    }
-    if (strcmp(op, "<=") == 0 || strcmp(op, ">") == 0) {
-        if (g_lt(a, b, &lt)) return -1;
-        if (!lt && g_eq(a, b, &eq)) return -1;
-        bool le = lt || eq;
-        return op[0] == '<' ? le : !le;
-    }
-    return -1;
-}
-
-static int jp_eval_list(const jlist_t *l, const vals_t *in, vals_t *out);
-
-static void jp_recursive(const vals_t *in, vals_t *out)
-{
-    for (size_t i = 0; i < in->n; i++) {
-        json_t *v = in->v[i];
-        vals_t kids = {0};
-        if (json_is_object(v)) {
-            const char *k;
-            json_t *x;
-            json_object_foreach(v, k, x) vals_push(&kids, x);
-        } else if (json_is_array(v)) {
-            size_t j;
-            json_t *x;
-            json_array_foreach(v, j, x) vals_push(&kids, x);
-        } else if (json_is_string(v) && json_string_length(v) > 0) {
-            vals_push(out, v); /* Go walks a string's bytes, which have no children */
-            continue;
-        }
-        if (kids.n) {
-            vals_push(out, v);
-            jp_recursive(&kids, out);
-        }
-        vals_free(&kids);
-    }
-}
-
-static int jp_eval_array(const jnode_t *nd, const vals_t *in, vals_t *out)
-{
-    for (size_t k = 0; k < in->n; k++) {
-        json_t *v = in->v[k];
-        if (json_is_null(v)) continue;
-        if (!json_is_array(v)) return fail_with_input(out, in);
-        long long len = (long long)json_array_size(v);
-        jparam_t p[3];
-        memcpy(p, nd->p, sizeof p);
-        if (!p[0].known) p[0].value = 0;
-        if (p[0].value < 0) p[0].value += len;
-        if (!p[1].known) p[1].value = len;
-        if (p[1].value < 0 || (p[1].value == 0 && p[1].derived)) p[1].value += len;
-        if (p[1].value == p[0].value) return 0;
-        if (p[0].value >= len || p[0].value < 0 || p[1].value > len || p[1].value < 0 ||
-            p[0].value > p[1].value)
-            return fail_with_input(out, in);
-        long long step = 1;
-        if (p[2].known) {
-            if (p[2].value <= 0) return fail_with_input(out, in);
-            step = p[2].value;
-        }
-        for (long long i = p[0].value; i < p[1].value;) {
-            vals_push(out, json_array_get(v, (size_t)i));
-            if (p[1].value - i <= step) break;
-            i += step;
-        }
-    }
-    return 0;
-}
-
-static int jp_eval_filter(const jnode_t *nd, const vals_t *in, vals_t *out)
-{
-    bool exists = strcmp(nd->str, "exists") == 0;
-    for (size_t k = 0; k < in->n; k++) {
-        json_t *v = in->v[k];
-        if (!json_is_array(v)) return fail_with_input(out, in);
-        size_t i;
-        json_t *e;
-        json_array_foreach(v, i, e)
-        {
-            vals_t one = {.v = &e, .n = 1, .cap = 1}, lefts = {0}, rights = {0};
-            int err = jp_eval_list(&nd->left, &one, &lefts);
-            if (exists) {
-                if (lefts.n) vals_push(out, e);
-                vals_free(&lefts);
-                continue;
-            }
-            if (err || lefts.n > 1) {
-                vals_free(&lefts);
-                return fail_with_input(out, in);
-            }
-            if (lefts.n == 0) continue;
-            json_t *left = lefts.v[0];
-            vals_free(&lefts);
-            err = jp_eval_list(&nd->right, &one, &rights);
-            if (err || rights.n > 1) {
-                vals_free(&rights);
-                return fail_with_input(out, in);
-            }
-            if (rights.n == 0) continue;
-            json_t *right = rights.v[0];
-            vals_free(&rights);
-            int pass = g_compare(nd->str, left, right);
-            if (pass < 0) return -1;
-            if (pass) vals_push(out, e);
-        }
-    }
-    return 0;
-}
-
-static int jp_eval_node(const jnode_t *nd, const vals_t *in, vals_t *out)
-{
-    switch (nd->kind) {
-    case JK_TEXT:
-        vals_push(out, nd->lit);
-        return 0;
-    case JK_INT:
-    case JK_FLOAT:
-    case JK_BOOL:
-        for (size_t i = 0; i < in->n; i++)
-            vals_push(out, nd->lit);
-        return 0;
-    case JK_FIELD:
-        for (size_t i = 0; i < in->n; i++) {
-            json_t *x = json_is_object(in->v[i]) ? json_object_get(in->v[i], nd->str) : NULL;
-            if (x) vals_push(out, x);
-        }
-        return 0;
-    case JK_WILDCARD:
-        for (size_t i = 0; i < in->n; i++) {
-            json_t *v = in->v[i], *x;
-            if (json_is_object(v)) {
-                const char *k;
-                json_object_foreach(v, k, x) vals_push(out, x);
-            } else if (json_is_array(v)) {
-                size_t j;
-                json_array_foreach(v, j, x) vals_push(out, x);
-            }
-        }
-        return 0;
-    case JK_RECURSIVE:
-        jp_recursive(in, out);
-        return 0;
-    case JK_ARRAY:
-        return jp_eval_array(nd, in, out);
-    case JK_FILTER:
-        return jp_eval_filter(nd, in, out);
-    case JK_UNION:
-        for (size_t u = 0; u < nd->n_un; u++) {
-            vals_t tmp = {0};
-            int rc = jp_eval_list(&nd->un[u], in, &tmp);
-            if (rc) {
-                vals_free(&tmp);
-                return fail_with_input(out, in);
-            }
-            vals_copy(out, &tmp);
-            vals_free(&tmp);
-        }
-        return 0;
-    case JK_IDENT:
-    default:
-        return fail_with_input(out, in);
-    }
-}
-
-static int jp_eval_list(const jlist_t *l, const vals_t *in, vals_t *out)
-{
-    vals_t cur = {0};
-    vals_copy(&cur, in);
-    for (size_t i = 0; i < l->n; i++) {
-        vals_t next = {0};
-        int rc = jp_eval_node(l->v[i], &cur, &next);
-        vals_free(&cur);
-        cur = next;
-        if (rc) {
-            *out = cur;
-            return -1;
-        }
-    }
-    *out = cur;
-    return 0;
-}
-
-/* The first result of a compiled path on obj (borrowed from obj or the path), or NULL. */
-static json_t *jp_first(const jlist_t *path, json_t *obj)
-{
-    vals_t in = {.v = &obj, .n = 1, .cap = 1}, out = {0};
-    json_t *r = NULL;
-    if (jp_eval_list(path, &in, &out) == 0 && out.n > 0) r = out.v[0];
-    vals_free(&out);
-    return r;
-}
-
-static bool jlist_owns(const jlist_t *l, json_t *v)
-{
-    for (size_t i = 0; i < l->n; i++) {
-        const jnode_t *nd = l->v[i];
-        if (nd->lit == v && nd->kind != JK_BOOL) return true;
-        if (jlist_owns(&nd->left, v) || jlist_owns(&nd->right, v)) return true;
-        for (size_t u = 0; u < nd->n_un; u++)
-            if (jlist_owns(&nd->un[u], v)) return true;
-    }
-    return false;
-}
-
 json_t *table_jsonpath_get(json_t *obj, const char *path)
 {
     if (!obj || !path) return NULL;
-    jlist_t l = {0};
-    if (jp_compile(path, &l)) return NULL;
-    json_t *r = jp_first(&l, obj);
-    if (r && jlist_owns(&l, r)) r = NULL; /* a literal of the path itself cannot be borrowed */
-    jlist_free(&l);
+    jsonpath_t *jp;
+    if (jsonpath_compile(path, &jp)) return NULL;
+    json_t *r = jsonpath_first(jp, obj);
+    if (r && jsonpath_owns(jp, r)) r = NULL; /* a literal of the path itself cannot be borrowed */
+    jsonpath_free(jp);
     return r;
 }
 
@@ -2051,11 +973,11 @@ static void append_obj_age(json_t *cells, json_t *obj, time_t now)
 }
 
 /* labels.FormatLabels: sorted "k=v,..." or "<none>". */
-static void format_labels(sb_t *b, json_t *m)
+static void format_labels(strbuf_t *b, json_t *m)
 {
     size_t n = json_object_size(m), k = 0;
     if (!json_is_object(m) || n == 0) {
-        sb_puts(b, "<none>");
+        strbuf_puts(b, "<none>");
         return;
     }
     const char **keys = malloc(n * sizeof *keys);
@@ -2065,8 +987,8 @@ static void format_labels(sb_t *b, json_t *m)
     json_object_foreach(m, key, v) keys[k++] = key;
     qsort(keys, k, sizeof *keys, cmp_cstr);
     for (size_t i = 0; i < k; i++) {
-        if (i) sb_putc(b, ',');
-        sb_printf(b, "%s=%s", keys[i], jstr(json_object_get(m, keys[i]), ""));
+        if (i) strbuf_putc(b, ',');
+        strbuf_printf(b, "%s=%s", keys[i], jstr(json_object_get(m, keys[i]), ""));
     }
     free(keys);
 }
@@ -2084,7 +1006,7 @@ static int cmp_req(const void *a, const void *b)
 }
 
 /* metav1.LabelSelectorAsSelector(sel).String(); false when the selector is invalid. */
-static bool label_selector_string(sb_t *b, json_t *sel)
+static bool label_selector_string(strbuf_t *b, json_t *sel)
 {
     if (!json_is_object(sel)) return true; /* labels.Nothing(): "" */
     json_t *ml = json_object_get(sel, "matchLabels"),
@@ -2119,11 +1041,11 @@ static bool label_selector_string(sb_t *b, json_t *sel)
     if (ok) {
         qsort(r, k, sizeof *r, cmp_req);
         for (i = 0; i < k; i++) {
-            if (i) sb_putc(b, ',');
-            if (r[i].op == 4) sb_putc(b, '!');
-            sb_puts(b, r[i].key);
+            if (i) strbuf_putc(b, ',');
+            if (r[i].op == 4) strbuf_putc(b, '!');
+            strbuf_puts(b, r[i].key);
             if (r[i].op == 0) {
-                sb_printf(b, "=%s", r[i].value);
+                strbuf_printf(b, "=%s", r[i].value);
             } else if (r[i].op == 1 || r[i].op == 2) {
                 size_t nv = json_array_size(r[i].values), j;
                 const char **vs = malloc(nv * sizeof *vs);
@@ -2131,12 +1053,12 @@ static bool label_selector_string(sb_t *b, json_t *sel)
                 for (j = 0; j < nv; j++)
                     vs[j] = jstr(json_array_get(r[i].values, j), "");
                 qsort(vs, nv, sizeof *vs, cmp_cstr);
-                sb_puts(b, r[i].op == 1 ? " in (" : " notin (");
+                strbuf_puts(b, r[i].op == 1 ? " in (" : " notin (");
                 for (j = 0; j < nv; j++) {
-                    if (j) sb_putc(b, ',');
-                    sb_puts(b, vs[j]);
+                    if (j) strbuf_putc(b, ',');
+                    strbuf_puts(b, vs[j]);
                 }
-                sb_putc(b, ')');
+                strbuf_putc(b, ')');
                 free(vs);
             }
         }
@@ -2146,36 +1068,36 @@ static bool label_selector_string(sb_t *b, json_t *sel)
 }
 
 /* metav1.FormatLabelSelector */
-static void format_label_selector(sb_t *b, json_t *sel)
+static void format_label_selector(strbuf_t *b, json_t *sel)
 {
     size_t start = b->n;
     if (!label_selector_string(b, sel)) {
         b->n = start;
-        sb_puts(b, "<error>");
+        strbuf_puts(b, "<error>");
     } else if (b->n == start) {
-        sb_puts(b, "<none>");
+        strbuf_puts(b, "<none>");
     }
 }
 
 /* layoutContainerCells */
 static void append_container_cells(json_t *cells, json_t *containers)
 {
-    sb_t names = {0}, images = {0};
+    strbuf_t names = {0}, images = {0};
     size_t i;
     json_t *c;
     json_array_foreach(containers, i, c)
     {
         if (i) {
-            sb_putc(&names, ',');
-            sb_putc(&images, ',');
+            strbuf_putc(&names, ',');
+            strbuf_putc(&images, ',');
         }
-        sb_puts(&names, jstr(JGET(c, "name"), ""));
-        sb_puts(&images, jstr(JGET(c, "image"), ""));
+        strbuf_puts(&names, jstr(JGET(c, "name"), ""));
+        strbuf_puts(&images, jstr(JGET(c, "image"), ""));
     }
-    append_str(cells, sb_str(&names));
-    append_str(cells, sb_str(&images));
-    sb_free(&names);
-    sb_free(&images);
+    append_str(cells, strbuf_str(&names));
+    append_str(cells, strbuf_str(&images));
+    strbuf_free(&names);
+    strbuf_free(&images);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -2228,16 +1150,16 @@ static void row_pod(json_t *obj, json_t *cells, json_t *row, time_t now)
     ts_t last = {0}, ri_last = {0};
     const char *phase = jstr(JGET(status, "phase"), "");
     const char *status_reason = jstr(JGET(status, "reason"), "");
-    sb_t reason = {0};
-    sb_puts(&reason, *status_reason ? status_reason : phase);
+    strbuf_t reason = {0};
+    strbuf_puts(&reason, *status_reason ? status_reason : phase);
     size_t i;
     json_t *c;
 
     json_array_foreach(conds, i, c)
     {
         if (jeq(JGET(c, "type"), "PodScheduled") && jeq(JGET(c, "reason"), "SchedulingGated")) {
-            sb_reset(&reason);
-            sb_puts(&reason, "SchedulingGated");
+            strbuf_reset(&reason);
+            strbuf_puts(&reason, "SchedulingGated");
         }
     }
     if (strcmp(phase, "Succeeded") == 0)
@@ -2270,23 +1192,23 @@ static void row_pod(json_t *obj, json_t *cells, json_t *row, time_t now)
             if (json_is_true(JGET(c, "ready"))) ready++;
             continue;
         }
-        sb_reset(&reason);
+        strbuf_reset(&reason);
         if (has_term) {
             const char *tr = jstr(JGET(term, "reason"), "");
             if (!*tr) {
                 long long sig = jint(JGET(term, "signal"), 0);
                 if (sig)
-                    sb_printf(&reason, "Init:Signal:%lld", sig);
+                    strbuf_printf(&reason, "Init:Signal:%lld", sig);
                 else
-                    sb_printf(&reason, "Init:ExitCode:%lld", jint(JGET(term, "exitCode"), 0));
+                    strbuf_printf(&reason, "Init:ExitCode:%lld", jint(JGET(term, "exitCode"), 0));
             } else {
-                sb_printf(&reason, "Init:%s", tr);
+                strbuf_printf(&reason, "Init:%s", tr);
             }
         } else if (has_wait && *jstr(JGET(wait, "reason"), "") &&
                    !jeq(JGET(wait, "reason"), "PodInitializing")) {
-            sb_printf(&reason, "Init:%s", jstr(JGET(wait, "reason"), ""));
+            strbuf_printf(&reason, "Init:%s", jstr(JGET(wait, "reason"), ""));
         } else {
-            sb_printf(&reason, "Init:%zu/%zu", i, json_array_size(inits));
+            strbuf_printf(&reason, "Init:%zu/%zu", i, json_array_size(inits));
         }
         initializing = true;
         break;
@@ -2306,42 +1228,42 @@ static void row_pod(json_t *obj, json_t *cells, json_t *row, time_t now)
             json_t *term = JGET(c, "state", "terminated"), *wait = JGET(c, "state", "waiting");
             const char *wr = jstr(JGET(wait, "reason"), ""), *tr = jstr(JGET(term, "reason"), "");
             if (jset(wait) && *wr) {
-                sb_reset(&reason);
-                sb_puts(&reason, wr);
+                strbuf_reset(&reason);
+                strbuf_puts(&reason, wr);
             } else if (jset(term) && *tr) {
-                sb_reset(&reason);
-                sb_puts(&reason, tr);
+                strbuf_reset(&reason);
+                strbuf_puts(&reason, tr);
             } else if (jset(term)) {
                 long long sig = jint(JGET(term, "signal"), 0);
-                sb_reset(&reason);
+                strbuf_reset(&reason);
                 if (sig)
-                    sb_printf(&reason, "Signal:%lld", sig);
+                    strbuf_printf(&reason, "Signal:%lld", sig);
                 else
-                    sb_printf(&reason, "ExitCode:%lld", jint(JGET(term, "exitCode"), 0));
+                    strbuf_printf(&reason, "ExitCode:%lld", jint(JGET(term, "exitCode"), 0));
             } else if (json_is_true(JGET(c, "ready")) && jset(JGET(c, "state", "running"))) {
                 has_running = true;
                 ready++;
             }
         }
-        if (strcmp(sb_str(&reason), "Completed") == 0 && has_running) {
+        if (strcmp(strbuf_str(&reason), "Completed") == 0 && has_running) {
             bool pod_ready = false; /* hasPodReadyCondition: any Ready=True */
             json_array_foreach(conds, i, c)
             {
                 if (jeq(JGET(c, "type"), "Ready") && jeq(JGET(c, "status"), "True"))
                     pod_ready = true;
             }
-            sb_reset(&reason);
-            sb_puts(&reason, pod_ready ? "Running" : "NotReady");
+            strbuf_reset(&reason);
+            strbuf_puts(&reason, pod_ready ? "Running" : "NotReady");
         }
     }
 
     bool deleting = jset(JGET(obj, "metadata", "deletionTimestamp"));
     if (deleting && strcmp(status_reason, "NodeLost") == 0) {
-        sb_reset(&reason);
-        sb_puts(&reason, "Unknown");
+        strbuf_reset(&reason);
+        strbuf_puts(&reason, "Unknown");
     } else if (deleting && strcmp(phase, "Failed") != 0 && strcmp(phase, "Succeeded") != 0) {
-        sb_reset(&reason);
-        sb_puts(&reason, "Terminating");
+        strbuf_reset(&reason);
+        strbuf_puts(&reason, "Terminating");
     }
 
     char restarts_s[64], age[32], buf[48];
@@ -2354,7 +1276,7 @@ static void row_pod(json_t *obj, json_t *cells, json_t *row, time_t now)
     append_str(cells, obj_name(obj));
     snprintf(buf, sizeof buf, "%lld/%lld", ready, total);
     append_str(cells, buf);
-    append_str(cells, sb_str(&reason));
+    append_str(cells, strbuf_str(&reason));
     append_str(cells, restarts_s);
     append_obj_age(cells, obj, now);
 
@@ -2380,7 +1302,7 @@ static void row_pod(json_t *obj, json_t *cells, json_t *row, time_t now)
     } else {
         append_str(cells, "<none>");
     }
-    sb_free(&reason);
+    strbuf_free(&reason);
 }
 
 static void row_namespace(json_t *obj, json_t *cells, json_t *row, time_t now)
@@ -2403,7 +1325,7 @@ static const char *node_address(json_t *node, const char *type)
 
 static void row_node(json_t *obj, json_t *cells, json_t *row, time_t now)
 {
-    sb_t st = {0}, roles = {0};
+    strbuf_t st = {0}, roles = {0};
     json_t *ready = NULL, *c;
     size_t i;
     json_array_foreach(JGET(obj, "status", "conditions"), i, c)
@@ -2411,10 +1333,10 @@ static void row_node(json_t *obj, json_t *cells, json_t *row, time_t now)
         if (jeq(JGET(c, "type"), "Ready")) ready = c; /* conditionMap: the last one wins */
     }
     if (ready)
-        sb_puts(&st, jeq(JGET(ready, "status"), "True") ? "Ready" : "NotReady");
+        strbuf_puts(&st, jeq(JGET(ready, "status"), "True") ? "Ready" : "NotReady");
     else
-        sb_puts(&st, "Unknown");
-    if (json_is_true(JGET(obj, "spec", "unschedulable"))) sb_puts(&st, ",SchedulingDisabled");
+        strbuf_puts(&st, "Unknown");
+    if (json_is_true(JGET(obj, "spec", "unschedulable"))) strbuf_puts(&st, ",SchedulingDisabled");
 
     json_t *labels = JGET(obj, "metadata", "labels");
     size_t n = json_object_size(labels), k = 0;
@@ -2434,8 +1356,8 @@ static void row_node(json_t *obj, json_t *cells, json_t *row, time_t now)
     qsort(rl, k, sizeof *rl, cmp_cstr);
     for (i = 0; i < k; i++) {
         if (i && strcmp(rl[i], rl[i - 1]) == 0) continue;
-        if (roles.n) sb_putc(&roles, ',');
-        sb_puts(&roles, rl[i]);
+        if (roles.n) strbuf_putc(&roles, ',');
+        strbuf_puts(&roles, rl[i]);
     }
     free(rl);
 
@@ -2443,8 +1365,8 @@ static void row_node(json_t *obj, json_t *cells, json_t *row, time_t now)
     const char *os = jstr(JGET(info, "osImage"), ""), *kv = jstr(JGET(info, "kernelVersion"), "");
     const char *cr = jstr(JGET(info, "containerRuntimeVersion"), "");
     append_str(cells, obj_name(obj));
-    append_str(cells, sb_str(&st));
-    append_str(cells, roles.n ? sb_str(&roles) : "<none>");
+    append_str(cells, strbuf_str(&st));
+    append_str(cells, roles.n ? strbuf_str(&roles) : "<none>");
     append_obj_age(cells, obj, now);
     append_str(cells, jstr(JGET(info, "kubeletVersion"), ""));
     append_str(cells, node_address(obj, "InternalIP"));
@@ -2452,30 +1374,30 @@ static void row_node(json_t *obj, json_t *cells, json_t *row, time_t now)
     append_str(cells, *os ? os : "<unknown>");
     append_str(cells, *kv ? kv : "<unknown>");
     append_str(cells, *cr ? cr : "<unknown>");
-    sb_free(&st);
-    sb_free(&roles);
+    strbuf_free(&st);
+    strbuf_free(&roles);
 }
 
-static void join_strings(sb_t *b, json_t *arr, const char *sep)
+static void join_strings(strbuf_t *b, json_t *arr, const char *sep)
 {
     size_t i;
     json_t *s;
     json_array_foreach(arr, i, s)
     {
-        if (i) sb_puts(b, sep);
-        sb_puts(b, jstr(s, ""));
+        if (i) strbuf_puts(b, sep);
+        strbuf_puts(b, jstr(s, ""));
     }
 }
 
 /* getServiceExternalIP (wide: no truncation of load-balancer ingress). */
-static void service_external_ip(sb_t *b, json_t *svc, const char *type)
+static void service_external_ip(strbuf_t *b, json_t *svc, const char *type)
 {
     json_t *ext = JGET(svc, "spec", "externalIPs");
     if (strcmp(type, "ClusterIP") == 0 || strcmp(type, "NodePort") == 0) {
         if (json_array_size(ext) > 0)
             join_strings(b, ext, ",");
         else
-            sb_puts(b, "<none>");
+            strbuf_puts(b, "<none>");
     } else if (strcmp(type, "LoadBalancer") == 0) {
         json_t *ing = JGET(svc, "status", "loadBalancer", "ingress");
         size_t n = json_array_size(ing), k = 0, i;
@@ -2494,20 +1416,20 @@ static void service_external_ip(sb_t *b, json_t *svc, const char *type)
         size_t start = b->n;
         for (i = 0; i < k; i++) {
             if (i && strcmp(ips[i], ips[i - 1]) == 0) continue;
-            if (b->n > start) sb_putc(b, ',');
-            sb_puts(b, ips[i]);
+            if (b->n > start) strbuf_putc(b, ',');
+            strbuf_puts(b, ips[i]);
         }
         free(ips);
         if (json_array_size(ext) > 0) {
-            if (b->n > start) sb_putc(b, ',');
+            if (b->n > start) strbuf_putc(b, ',');
             join_strings(b, ext, ",");
         } else if (b->n == start) {
-            sb_puts(b, "<pending>");
+            strbuf_puts(b, "<pending>");
         }
     } else if (strcmp(type, "ExternalName") == 0) {
-        sb_puts(b, jstr(JGET(svc, "spec", "externalName"), ""));
+        strbuf_puts(b, jstr(JGET(svc, "spec", "externalName"), ""));
     } else {
-        sb_puts(b, "<unknown>");
+        strbuf_puts(b, "<unknown>");
     }
 }
 
@@ -2517,39 +1439,39 @@ static void row_service(json_t *obj, json_t *cells, json_t *row, time_t now)
     const char *type = jstr(JGET(spec, "type"), "ClusterIP"); /* defaulted by the API */
     const char *cip = jstr(json_array_get(JGET(spec, "clusterIPs"), 0), NULL);
     if (!cip) cip = jstr(JGET(spec, "clusterIP"), "");
-    sb_t ext = {0}, ports = {0}, sel = {0};
+    strbuf_t ext = {0}, ports = {0}, sel = {0};
     service_external_ip(&ext, obj, type);
     size_t i;
     json_t *p;
     json_array_foreach(JGET(spec, "ports"), i, p)
     {
-        if (i) sb_putc(&ports, ',');
+        if (i) strbuf_putc(&ports, ',');
         long long np = jint(JGET(p, "nodePort"), 0);
         const char *proto = jstr(JGET(p, "protocol"), "TCP");
         if (np > 0)
-            sb_printf(&ports, "%lld:%lld/%s", jint(JGET(p, "port"), 0), np, proto);
+            strbuf_printf(&ports, "%lld:%lld/%s", jint(JGET(p, "port"), 0), np, proto);
         else
-            sb_printf(&ports, "%lld/%s", jint(JGET(p, "port"), 0), proto);
+            strbuf_printf(&ports, "%lld/%s", jint(JGET(p, "port"), 0), proto);
     }
     format_labels(&sel, JGET(spec, "selector"));
     append_str(cells, obj_name(obj));
     append_str(cells, type);
     append_str(cells, *cip ? cip : "<none>");
-    append_str(cells, sb_str(&ext));
-    append_str(cells, ports.n ? sb_str(&ports) : "<none>");
+    append_str(cells, strbuf_str(&ext));
+    append_str(cells, ports.n ? strbuf_str(&ports) : "<none>");
     append_obj_age(cells, obj, now);
-    append_str(cells, sb_str(&sel));
-    sb_free(&ext);
-    sb_free(&ports);
-    sb_free(&sel);
+    append_str(cells, strbuf_str(&sel));
+    strbuf_free(&ext);
+    strbuf_free(&ports);
+    strbuf_free(&sel);
 }
 
 static void row_endpoints(json_t *obj, json_t *cells, json_t *row, time_t now)
 {
     json_t *subsets = JGET(obj, "subsets");
-    sb_t out = {0};
+    strbuf_t out = {0};
     if (json_array_size(subsets) == 0) {
-        sb_puts(&out, "<none>");
+        strbuf_puts(&out, "<none>");
     } else {
         const size_t max = 3;
         size_t listed = 0, count = 0, i, j, k;
@@ -2566,8 +1488,8 @@ static void row_endpoints(json_t *obj, json_t *cells, json_t *row, time_t now)
                         more = true;
                         break;
                     }
-                    if (listed++) sb_putc(&out, ',');
-                    sb_puts(&out, jstr(JGET(addr, "ip"), ""));
+                    if (listed++) strbuf_putc(&out, ',');
+                    strbuf_puts(&out, jstr(JGET(addr, "ip"), ""));
                 }
                 continue;
             }
@@ -2581,20 +1503,20 @@ static void row_endpoints(json_t *obj, json_t *cells, json_t *row, time_t now)
                         break;
                     }
                     const char *ip = jstr(JGET(addr, "ip"), "");
-                    if (listed++) sb_putc(&out, ',');
+                    if (listed++) strbuf_putc(&out, ',');
                     if (strchr(ip, ':'))
-                        sb_printf(&out, "[%s]:%lld", ip, jint(JGET(port, "port"), 0));
+                        strbuf_printf(&out, "[%s]:%lld", ip, jint(JGET(port, "port"), 0));
                     else
-                        sb_printf(&out, "%s:%lld", ip, jint(JGET(port, "port"), 0));
+                        strbuf_printf(&out, "%s:%lld", ip, jint(JGET(port, "port"), 0));
                 }
             }
         }
-        if (more) sb_printf(&out, " + %zu more...", count - max);
+        if (more) strbuf_printf(&out, " + %zu more...", count - max);
     }
     append_str(cells, obj_name(obj));
-    append_str(cells, sb_str(&out));
+    append_str(cells, strbuf_str(&out));
     append_obj_age(cells, obj, now);
-    sb_free(&out);
+    strbuf_free(&out);
 }
 
 static void row_configmap(json_t *obj, json_t *cells, json_t *row, time_t now)
@@ -2653,18 +1575,18 @@ static void row_event(json_t *obj, json_t *cells, json_t *row, time_t now)
     } else if (count == 0) {
         count = 1;
     }
-    sb_t target = {0}, source = {0};
+    strbuf_t target = {0}, source = {0};
     const char *kind = jstr(JGET(obj, "involvedObject", "kind"), "");
     const char *iname = jstr(JGET(obj, "involvedObject", "name"), "");
     for (const char *k = kind; *k; k++)
-        sb_putc(&target, (char)((*k >= 'A' && *k <= 'Z') ? *k - 'A' + 'a' : *k));
-    if (*iname) sb_printf(&target, "/%s", iname);
+        strbuf_putc(&target, (char)((*k >= 'A' && *k <= 'Z') ? *k - 'A' + 'a' : *k));
+    if (*iname) strbuf_printf(&target, "/%s", iname);
     const char *comp = jstr(JGET(obj, "source", "component"), "");
     const char *host = jstr(JGET(obj, "source", "host"), "");
     if (!*comp) comp = jstr(JGET(obj, "reportingComponent"), "");
     if (!*host) host = jstr(JGET(obj, "reportingInstance"), "");
-    sb_puts(&source, comp);
-    if (*host) sb_printf(&source, ", %s", host);
+    strbuf_puts(&source, comp);
+    if (*host) strbuf_printf(&source, ", %s", host);
     json_t *msgv = JGET(obj, "message");
     const char *msg = jstr(msgv, "");
     size_t msgn = json_is_string(msgv) ? json_string_length(msgv) : 0;
@@ -2673,15 +1595,15 @@ static void row_event(json_t *obj, json_t *cells, json_t *row, time_t now)
     append_str(cells, last);
     append_str(cells, jstr(JGET(obj, "type"), ""));
     append_str(cells, jstr(JGET(obj, "reason"), ""));
-    append_str(cells, sb_str(&target));
+    append_str(cells, strbuf_str(&target));
     append_str(cells, jstr(JGET(obj, "involvedObject", "fieldPath"), ""));
-    append_str(cells, sb_str(&source));
+    append_str(cells, strbuf_str(&source));
     json_array_append_new(cells, Sn(msg, msgn));
     append_str(cells, first);
     append_int(cells, count);
     append_str(cells, obj_name(obj));
-    sb_free(&target);
-    sb_free(&source);
+    strbuf_free(&target);
+    strbuf_free(&source);
 }
 
 static void row_pvc(json_t *obj, json_t *cells, json_t *row, time_t now)
@@ -2690,7 +1612,7 @@ static void row_pvc(json_t *obj, json_t *cells, json_t *row, time_t now)
     const char *phase = jstr(JGET(status, "phase"), "");
     if (jset(JGET(obj, "metadata", "deletionTimestamp"))) phase = "Terminating";
     const char *vol = jstr(JGET(spec, "volumeName"), "");
-    sb_t modes = {0};
+    strbuf_t modes = {0};
     const char *capacity = "";
     if (*vol) {
         static const char *const order[][2] = {{"ReadWriteOnce", "RWO"},
@@ -2707,8 +1629,8 @@ static void row_pvc(json_t *obj, json_t *cells, json_t *row, time_t now)
                 if (jeq(m, order[k][0])) has = true;
             }
             if (!has) continue;
-            if (modes.n) sb_putc(&modes, ',');
-            sb_puts(&modes, order[k][1]);
+            if (modes.n) strbuf_putc(&modes, ',');
+            strbuf_puts(&modes, order[k][1]);
         }
         capacity = jstr(JGET(status, "capacity", "storage"), "0");
     }
@@ -2719,12 +1641,12 @@ static void row_pvc(json_t *obj, json_t *cells, json_t *row, time_t now)
     append_str(cells, phase);
     append_str(cells, vol);
     append_str(cells, capacity);
-    append_str(cells, sb_str(&modes));
+    append_str(cells, strbuf_str(&modes));
     append_str(cells, sc);
     append_str(cells, jstr(JGET(spec, "volumeAttributesClassName"), "<unset>"));
     append_obj_age(cells, obj, now);
     append_str(cells, jstr(JGET(spec, "volumeMode"), "<unset>"));
-    sb_free(&modes);
+    strbuf_free(&modes);
 }
 
 static void row_lease(json_t *obj, json_t *cells, json_t *row, time_t now)
@@ -2740,10 +1662,10 @@ static void row_deployment(json_t *obj, json_t *cells, json_t *row, time_t now)
     char buf[64];
     snprintf(buf, sizeof buf, "%lld/%lld", jint(JGET(status, "readyReplicas"), 0),
              jint(JGET(spec, "replicas"), 1));
-    sb_t sel = {0};
+    strbuf_t sel = {0};
     if (!label_selector_string(&sel, JGET(spec, "selector"))) {
-        sb_reset(&sel);
-        sb_puts(&sel, "<invalid>");
+        strbuf_reset(&sel);
+        strbuf_puts(&sel, "<invalid>");
     }
     append_str(cells, obj_name(obj));
     append_str(cells, buf);
@@ -2751,14 +1673,14 @@ static void row_deployment(json_t *obj, json_t *cells, json_t *row, time_t now)
     append_int(cells, jint(JGET(status, "availableReplicas"), 0));
     append_obj_age(cells, obj, now);
     append_container_cells(cells, JGET(spec, "template", "spec", "containers"));
-    append_str(cells, sb_str(&sel));
-    sb_free(&sel);
+    append_str(cells, strbuf_str(&sel));
+    strbuf_free(&sel);
 }
 
 static void row_replicaset(json_t *obj, json_t *cells, json_t *row, time_t now)
 {
     json_t *spec = JGET(obj, "spec"), *status = JGET(obj, "status");
-    sb_t sel = {0};
+    strbuf_t sel = {0};
     format_label_selector(&sel, JGET(spec, "selector"));
     append_str(cells, obj_name(obj));
     append_int(cells, jint(JGET(spec, "replicas"), 1));
@@ -2766,8 +1688,8 @@ static void row_replicaset(json_t *obj, json_t *cells, json_t *row, time_t now)
     append_int(cells, jint(JGET(status, "readyReplicas"), 0));
     append_obj_age(cells, obj, now);
     append_container_cells(cells, JGET(spec, "template", "spec", "containers"));
-    append_str(cells, sb_str(&sel));
-    sb_free(&sel);
+    append_str(cells, strbuf_str(&sel));
+    strbuf_free(&sel);
 }
 
 static void row_statefulset(json_t *obj, json_t *cells, json_t *row, time_t now)
@@ -2785,7 +1707,7 @@ static void row_statefulset(json_t *obj, json_t *cells, json_t *row, time_t now)
 static void row_daemonset(json_t *obj, json_t *cells, json_t *row, time_t now)
 {
     json_t *spec = JGET(obj, "spec"), *status = JGET(obj, "status");
-    sb_t ns = {0}, sel = {0};
+    strbuf_t ns = {0}, sel = {0};
     format_labels(&ns, JGET(spec, "template", "spec", "nodeSelector"));
     format_label_selector(&sel, JGET(spec, "selector"));
     append_str(cells, obj_name(obj));
@@ -2794,45 +1716,45 @@ static void row_daemonset(json_t *obj, json_t *cells, json_t *row, time_t now)
     append_int(cells, jint(JGET(status, "numberReady"), 0));
     append_int(cells, jint(JGET(status, "updatedNumberScheduled"), 0));
     append_int(cells, jint(JGET(status, "numberAvailable"), 0));
-    append_str(cells, sb_str(&ns));
+    append_str(cells, strbuf_str(&ns));
     append_obj_age(cells, obj, now);
     append_container_cells(cells, JGET(spec, "template", "spec", "containers"));
-    append_str(cells, sb_str(&sel));
-    sb_free(&ns);
-    sb_free(&sel);
+    append_str(cells, strbuf_str(&sel));
+    strbuf_free(&ns);
+    strbuf_free(&sel);
 }
 
 static void row_rolebinding(json_t *obj, json_t *cells, json_t *row, time_t now)
 {
-    sb_t role = {0}, users = {0}, groups = {0}, sas = {0};
-    sb_printf(&role, "%s/%s", jstr(JGET(obj, "roleRef", "kind"), ""),
-              jstr(JGET(obj, "roleRef", "name"), ""));
+    strbuf_t role = {0}, users = {0}, groups = {0}, sas = {0};
+    strbuf_printf(&role, "%s/%s", jstr(JGET(obj, "roleRef", "kind"), ""),
+                  jstr(JGET(obj, "roleRef", "name"), ""));
     size_t i;
     json_t *s;
     json_array_foreach(JGET(obj, "subjects"), i, s)
     {
         const char *kind = jstr(JGET(s, "kind"), ""), *name = jstr(JGET(s, "name"), "");
-        sb_t *dst = strcmp(kind, "ServiceAccount") == 0 ? &sas
-                    : strcmp(kind, "User") == 0         ? &users
-                    : strcmp(kind, "Group") == 0        ? &groups
-                                                        : NULL;
+        strbuf_t *dst = strcmp(kind, "ServiceAccount") == 0 ? &sas
+                        : strcmp(kind, "User") == 0         ? &users
+                        : strcmp(kind, "Group") == 0        ? &groups
+                                                            : NULL;
         if (!dst) continue;
-        if (dst->n) sb_puts(dst, ", ");
+        if (dst->n) strbuf_puts(dst, ", ");
         if (dst == &sas)
-            sb_printf(dst, "%s/%s", jstr(JGET(s, "namespace"), ""), name);
+            strbuf_printf(dst, "%s/%s", jstr(JGET(s, "namespace"), ""), name);
         else
-            sb_puts(dst, name);
+            strbuf_puts(dst, name);
     }
     append_str(cells, obj_name(obj));
-    append_str(cells, sb_str(&role));
+    append_str(cells, strbuf_str(&role));
     append_obj_age(cells, obj, now);
-    append_str(cells, sb_str(&users));
-    append_str(cells, sb_str(&groups));
-    append_str(cells, sb_str(&sas));
-    sb_free(&role);
-    sb_free(&users);
-    sb_free(&groups);
-    sb_free(&sas);
+    append_str(cells, strbuf_str(&users));
+    append_str(cells, strbuf_str(&groups));
+    append_str(cells, strbuf_str(&sas));
+    strbuf_free(&role);
+    strbuf_free(&users);
+    strbuf_free(&groups);
+    strbuf_free(&sas);
 }
 
 static void row_default(json_t *obj, json_t *cells, json_t *row, time_t now)
@@ -2904,7 +1826,7 @@ typedef enum ctype { CT_STRING, CT_INTEGER, CT_NUMBER, CT_BOOLEAN, CT_DATE, CT_O
 typedef struct crcol {
     ctype_t type;
     bool ok; /* the path compiled */
-    jlist_t path;
+    jsonpath_t *path;
 } crcol_t;
 
 static ctype_t ctype_of(const char *t)
@@ -2918,17 +1840,17 @@ static ctype_t ctype_of(const char *t)
 }
 
 /* cellForJSONValue, plus the string-column printing. New reference. */
-static json_t *cr_cell(const crcol_t *col, json_t *obj, time_t now, sb_t *tmp)
+static json_t *cr_cell(const crcol_t *col, json_t *obj, time_t now, strbuf_t *tmp)
 {
     if (!col->ok) return json_null();
-    json_t *v = jp_first(&col->path, obj);
+    json_t *v = jsonpath_first(col->path, obj);
     if (!v) return json_null();
     switch (col->type) {
     case CT_STRING:
         if (json_is_string(v)) return Sn(json_string_value(v), json_string_length(v));
-        sb_reset(tmp);
+        strbuf_reset(tmp);
         go_print_value(tmp, v);
-        return Sn(sb_str(tmp), tmp->n);
+        return Sn(strbuf_str(tmp), tmp->n);
     case CT_INTEGER:
         if (json_is_integer(v)) return json_integer(json_integer_value(v));
         if (json_is_real(v)) return json_integer(jint(v, 0));
@@ -2998,9 +1920,9 @@ json_t *table_build(const restype_t *rt, const restype_version_t *ver, json_t *c
 
     const char *group = rt && rt->group ? rt->group : "";
     const char *kind = rt && rt->kind ? rt->kind : "";
-    sb_t api_version = {0};
-    if (*group) sb_printf(&api_version, "%s/", group);
-    sb_puts(&api_version, ver && ver->name ? ver->name : "v1");
+    strbuf_t api_version = {0};
+    if (*group) strbuf_printf(&api_version, "%s/", group);
+    strbuf_puts(&api_version, ver && ver->name ? ver->name : "v1");
 
     bool is_cr = rt && !rt->builtin;
     json_t *defs = json_array();
@@ -3017,7 +1939,7 @@ json_t *table_build(const restype_t *rt, const restype_version_t *ver, json_t *c
             /* serveDefaultColumnsIfEmpty: Age from .metadata.creationTimestamp */
             json_array_append_new(defs, coldef_json("Age", "date", "", D_CREATED, 0));
             cols[0].type = CT_DATE;
-            cols[0].ok = jp_compile(".metadata.creationTimestamp", &cols[0].path) == 0;
+            cols[0].ok = jsonpath_compile(".metadata.creationTimestamp", &cols[0].path) == 0;
             ncols = 1;
         }
         size_t i;
@@ -3027,17 +1949,18 @@ json_t *table_build(const restype_t *rt, const restype_version_t *ver, json_t *c
             const char *path = jstr(JGET(pc, "jsonPath"), "");
             const char *type = jstr(JGET(pc, "type"), "");
             const char *desc = jstr(JGET(pc, "description"), "");
-            sb_t d = {0};
+            strbuf_t d = {0};
             if (*desc)
-                sb_puts(&d, desc);
+                strbuf_puts(&d, desc);
             else
-                sb_printf(&d, "Custom resource definition column (in JSONPath format): %s", path);
+                strbuf_printf(&d, "Custom resource definition column (in JSONPath format): %s",
+                              path);
             json_array_append_new(defs, coldef_json(jstr(JGET(pc, "name"), ""), type,
-                                                    jstr(JGET(pc, "format"), ""), sb_str(&d),
+                                                    jstr(JGET(pc, "format"), ""), strbuf_str(&d),
                                                     jint(JGET(pc, "priority"), 0)));
-            sb_free(&d);
+            strbuf_free(&d);
             cols[ncols].type = ctype_of(type);
-            cols[ncols].ok = jp_compile(path, &cols[ncols].path) == 0;
+            cols[ncols].ok = jsonpath_compile(path, &cols[ncols].path) == 0;
             ncols++;
         }
     } else {
@@ -3054,7 +1977,7 @@ json_t *table_build(const restype_t *rt, const restype_version_t *ver, json_t *c
         json_decref(defs);
 
     json_t *rows = json_array();
-    sb_t tmp = {0};
+    strbuf_t tmp = {0};
     for (size_t k = 0; k < n; k++) {
         json_t *obj = objs[k];
         if (!json_is_object(obj)) continue;
@@ -3069,15 +1992,15 @@ json_t *table_build(const restype_t *rt, const restype_version_t *ver, json_t *c
         }
         if (include != TABLE_INCLUDE_NONE)
             json_object_set_new(row, "object",
-                                row_object(obj, include, sb_str(&api_version), kind));
+                                row_object(obj, include, strbuf_str(&api_version), kind));
         json_array_append_new(rows, row);
     }
     json_object_set_new(table, "rows", rows);
 
     for (size_t c = 0; c < ncols; c++)
-        jlist_free(&cols[c].path);
+        jsonpath_free(cols[c].path);
     free(cols);
-    sb_free(&tmp);
-    sb_free(&api_version);
+    strbuf_free(&tmp);
+    strbuf_free(&api_version);
     return table;
 }

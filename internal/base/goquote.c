@@ -33,6 +33,12 @@ uint32_t goquote_decode_rune(const unsigned char *s, size_t n, size_t *w)
     return r;
 }
 
+bool goquote_next_rune(const unsigned char *s, size_t n, uint32_t *r, size_t *w)
+{
+    *r = goquote_decode_rune(s, n, w);
+    return !(*r == 0xFFFD && *w == 1);
+}
+
 bool goquote_is_print(uint32_t r)
 {
     if (r < 0x20 || r == 0x7F) return false;

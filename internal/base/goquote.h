@@ -11,6 +11,8 @@
 /* utf8.DecodeRune: the rune at s (n > 0 bytes) and its width in *w; invalid input yields
  * U+FFFD with width 1. */
 uint32_t goquote_decode_rune(const unsigned char *s, size_t n, size_t *w);
+/* The same, but invalid input is reported as false instead of as U+FFFD. */
+bool goquote_next_rune(const unsigned char *s, size_t n, uint32_t *r, size_t *w);
 /* unicode.IsPrint, approximated: false for controls, non-ASCII spaces, line and paragraph
  * separators, common format characters, private use and noncharacters. */
 bool goquote_is_print(uint32_t r);
