@@ -6,7 +6,7 @@
 #   make fuzz       build libFuzzer targets (clang) into build/fuzz/
 
 CC       ?= gcc
-PKGS     := libuv jansson yaml-0.1 libcurl openssl
+PKGS     := libuv jansson yaml-0.1 libcurl openssl libproc2
 # http_parser ships no .pc file in Debian: plain -lhttp_parser.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhttp_parser -lm
@@ -32,6 +32,9 @@ CMDS     := $(notdir $(wildcard cmd/*))
 BINS     := $(CMDS:%=$(BINDIR)/%)
 UNIT_SRCS := $(sort $(wildcard test/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:test/unit/%.c=$(BUILD)/test/%)
+# test/tools/*.c: helper programs the e2e tests drive (not run as unit tests)
+TOOL_SRCS := $(sort $(wildcard test/tools/*.c))
+TOOL_BINS := $(TOOL_SRCS:test/tools/%.c=$(BUILD)/tools/%)
 
 .PHONY: all deps test unit e2e san run-localcluster bench fuzz clean format
 all: $(BINS)
@@ -48,14 +51,20 @@ $(BINDIR)/%: $(BUILD)/obj/cmd/%/main.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $< $(LIB) $(PKG_LIBS) -o $@
 
-# the kubelet's container launcher is exec'd once per container: link only what it uses
+# the kubelet's container launcher is exec'd once per container, and the task-executor's idle
+# RSS is a target (<= 2 MiB): link only the shared libraries they use
 $(BINDIR)/localcluster-launch: override LDFLAGS += -Wl,--as-needed
+$(BINDIR)/task-executor: override LDFLAGS += -Wl,--as-needed
+
+$(BUILD)/tools/%: $(BUILD)/obj/test/tools/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $< $(LIB) $(PKG_LIBS) -o $@
 
 $(BUILD)/test/%: $(BUILD)/obj/test/unit/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $< $(LIB) $(PKG_LIBS) $(CMOCKA_LIBS) -o $@
 
-unit-bins: $(UNIT_BINS)
+unit-bins: $(UNIT_BINS) $(TOOL_BINS)
 
 deps:
 	@bash scripts/deps.sh
@@ -91,4 +100,5 @@ format:
 clean:
 	rm -rf build bin
 
--include $(LIB_OBJS:.o=.d) $(UNIT_SRCS:test/unit/%.c=$(BUILD)/obj/test/unit/%.d)
+-include $(LIB_OBJS:.o=.d) $(UNIT_SRCS:test/unit/%.c=$(BUILD)/obj/test/unit/%.d) \
+	$(TOOL_SRCS:test/tools/%.c=$(BUILD)/obj/test/tools/%.d)
