@@ -37,6 +37,8 @@ TOOL_SRCS := $(sort $(wildcard test/tools/*.c))
 TOOL_BINS := $(TOOL_SRCS:test/tools/%.c=$(BUILD)/tools/%)
 
 .PHONY: all deps test unit e2e san run-localcluster bench fuzz clean format
+# keep the objects of cmd/*/main.c and test/tools (make would delete them as intermediates)
+.SECONDARY:
 all: $(BINS)
 
 $(BUILD)/obj/%.o: %.c

@@ -544,8 +544,9 @@ int objops_create(apiserver_t *as, restype_t *rt, const char *ns, json_t *body, 
     }
     objops_key(rt, ns, name, key, sizeof key);
     if (store_coll_get(rt->coll, key)) {
+        int err = kerr_already_exists(e, rt, name); /* name points into obj: decref after */
         json_decref(obj);
-        return kerr_already_exists(e, rt, name);
+        return err;
     }
     managed_fields_record(obj, body, rt, o, o->apply ? "Apply" : "Update");
     if (o->dry_run) {

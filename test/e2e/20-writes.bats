@@ -113,6 +113,23 @@ grep_q() { grep -q -- "$1" "$2"; }
     [ "$(k get cm -o name | grep -c '^configmap/w-')" = 50 ]
 }
 
+@test "create: a second POST of the same name is a 409 AlreadyExists naming it; the first object stays" {
+    local cm='{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"dup"},"data":{"a":"1"}}'
+    api_json POST "$CM" "$cm"
+    [ "$status_code" = 201 ]
+    local rv
+    rv=$(jget 'd["metadata"]["resourceVersion"]' <<<"$body")
+    api_json POST "$CM" '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"dup"},"data":{"a":"2"}}'
+    [ "$status_code" = 409 ]
+    [ "$(jget 'd["reason"]' <<<"$body")" = AlreadyExists ]
+    [ "$(jget 'd["details"]["name"]' <<<"$body")" = dup ]
+    [[ "$(jget 'd["message"]' <<<"$body")" == *'configmaps "dup" already exists'* ]]
+    api_json GET "$CM/dup"
+    [ "$status_code" = 200 ]
+    [ "$(jget 'd["data"]["a"]' <<<"$body")" = 1 ]
+    [ "$(jget 'd["metadata"]["resourceVersion"]' <<<"$body")" = "$rv" ]
+}
+
 @test "create: metadata.namespace differing from the URL namespace is a 400" {
     api_json POST "$CM" '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c1","namespace":"kube-system"}}'
     [ "$status_code" = 400 ]
