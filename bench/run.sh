@@ -31,3 +31,4 @@ for r in $(seq 1 "$runs"); do
     echo "## kubelet run $r/$runs"
     bash bench/pods_bench.sh "${PODS_N:-500}"
 done
+bash bench/executor/run.sh

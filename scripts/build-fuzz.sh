@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=build/fuzz
 mkdir -p "$out/obj"
-pkgs="libuv jansson yaml-0.1 libcurl openssl"
+pkgs="libuv jansson yaml-0.1 libcurl openssl libproc2"
 cflags="-g -O1 -std=c17 -D_GNU_SOURCE -Iinternal -I. -fsanitize=fuzzer-no-link,address,undefined $(pkg-config --cflags $pkgs)"
 objs=()
 for src in internal/*/*.c; do
