@@ -27,7 +27,8 @@ bool log_enabled(log_level_t level);
 
 /* Writes one line: ts, level, msg, then the key/value string pairs (NULL-terminated list;
  * a NULL value prints as ""). Text: ts=2026-11-21T10:00:00.123Z level=info msg="..." k=v,
- * values quoted when they contain spaces, quotes or '='. JSON: {"ts":..,"level":..,"msg":..,"k":"v"}. */
+ * values quoted when they contain spaces, quotes or '='. JSON:
+ * {"ts":..,"level":..,"msg":..,"k":"v"}. */
 void log_write(log_level_t level, const char *msg, ...);
 
 #define log_error(msg, ...) log_write(LOG_ERROR, msg, ##__VA_ARGS__, (const char *)0)

@@ -54,9 +54,9 @@ int kube_path(const kube_resource_t *r, const char *ns, const char *name, const 
 /* ---- errors ---- */
 #define KUBE_MAX_CAUSES 8
 typedef struct kube_status {
-    int code;           /* HTTP status; 0 = no response (transport error, see message) */
-    char reason[64];    /* Status.reason ("NotFound", "Conflict", "Expired", ...); "" if none */
-    char message[512];  /* Status.message, or a description of the transport error */
+    int code;          /* HTTP status; 0 = no response (transport error, see message) */
+    char reason[64];   /* Status.reason ("NotFound", "Conflict", "Expired", ...); "" if none */
+    char message[512]; /* Status.message, or a description of the transport error */
     char details_name[256];
     char details_group[128];
     char details_kind[128];
@@ -131,9 +131,9 @@ int kube_delete(kube_client_t *c, const kube_resource_t *r, const char *ns, cons
  * mutate returns 0 to write, 1 for "nothing to change" (no write; returns 0 and *out = the
  * object read), or a negative code to abort with it. */
 typedef int (*kube_mutate_fn)(json_t *obj, void *ud);
-int kube_update_retry(kube_client_t *c, const kube_resource_t *r, const char *ns,
-                      const char *name, const char *sub, kube_mutate_fn mutate, void *ud,
-                      json_t **out, kube_status_t *st);
+int kube_update_retry(kube_client_t *c, const kube_resource_t *r, const char *ns, const char *name,
+                      const char *sub, kube_mutate_fn mutate, void *ud, json_t **out,
+                      kube_status_t *st);
 
 /* ---- for asynchronous users (the informer's watches on a curl multi) ---- */
 /* Prepares easy for GET base+path_and_query: URL, TLS material, User-Agent, Accept JSON, and the

@@ -10,15 +10,15 @@
 #include <time.h>
 
 typedef struct kube_config {
-    char *server;       /* "https://127.0.0.1:6443" (no trailing slash) */
-    char *ca_pem;       /* CA bundle PEM text, NULL = system roots */
-    char *cert_pem;     /* client certificate PEM text, or NULL */
-    char *key_pem;      /* client key PEM text, or NULL */
-    char *token;        /* static bearer token, or NULL */
-    char *token_file;   /* re-read at most every 60 s (and on demand after a 401), or NULL */
-    bool insecure;      /* insecure-skip-tls-verify */
-    char *namespace_;   /* context namespace or in-cluster namespace; "default" if none */
-    char *source;       /* "/path/to/kubeconfig" or "in-cluster", for messages */
+    char *server;     /* "https://127.0.0.1:6443" (no trailing slash) */
+    char *ca_pem;     /* CA bundle PEM text, NULL = system roots */
+    char *cert_pem;   /* client certificate PEM text, or NULL */
+    char *key_pem;    /* client key PEM text, or NULL */
+    char *token;      /* static bearer token, or NULL */
+    char *token_file; /* re-read at most every 60 s (and on demand after a 401), or NULL */
+    bool insecure;    /* insecure-skip-tls-verify */
+    char *namespace_; /* context namespace or in-cluster namespace; "default" if none */
+    char *source;     /* "/path/to/kubeconfig" or "in-cluster", for messages */
     /* token cache for token_file (guarded by mu) */
     pthread_mutex_t mu;
     char *cached_token;

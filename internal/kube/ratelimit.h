@@ -11,7 +11,7 @@
 double kube_now_s(void);
 
 typedef struct kube_bucket {
-    double qps;    /* 0 = unlimited */
+    double qps; /* 0 = unlimited */
     double burst;
     double tokens; /* may go negative: reservations in the future */
     double last_s;

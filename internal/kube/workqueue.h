@@ -50,8 +50,7 @@ typedef struct kube_workers kube_workers_t;
  * requeue_after"}, controller_runtime_reconcile_errors_total{controller},
  * controller_runtime_reconcile_time_seconds{controller} (histogram). Returns 0 or -errno. */
 int kube_workers_start(kube_queue_t *q, int n, kube_reconcile_fn fn, void *ud,
-                       const char *controller, metrics_registry_t *metrics,
-                       kube_workers_t **out);
+                       const char *controller, metrics_registry_t *metrics, kube_workers_t **out);
 /* Shuts the queue down, lets each worker finish the key in hand, joins and frees. */
 void kube_workers_stop(kube_workers_t *w);
 
