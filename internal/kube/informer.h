@@ -32,7 +32,7 @@ typedef struct kube_informer_options {
     const char *ns;                  /* NULL/"" = all namespaces */
     const char *label_selector;      /* NULL = everything (keeps memory bounded when set) */
     const char *field_selector;
-    int page_size;                   /* 0 = 500 */
+    int page_size; /* 0 = 500 */
     /* Called on each object before it is cached (steals obj, returns the object to keep, may be
      * obj itself). NULL = the default transform, which drops metadata.managedFields. */
     json_t *(*transform)(json_t *obj, void *ud);
@@ -59,6 +59,14 @@ bool kube_informer_has_synced(kube_informer_t *inf);
 /* The resourceVersion of the last event or list applied ("" before the first list). Copies it
  * into buf. Thread-safe. */
 void kube_informer_last_rv(kube_informer_t *inf, char *buf, size_t len);
+
+/* Counters since kube_informer_new (thread-safe): lists applied (the first included), relists
+ * (lists after the first), watch requests started, watch restarts (every end of a stream:
+ * expired, error, short, closed), of which expired (410), and watch events received. */
+typedef struct kube_informer_stats {
+    unsigned long lists, relists, watches, watch_restarts, expired, events;
+} kube_informer_stats_t;
+void kube_informer_stats(kube_informer_t *inf, kube_informer_stats_t *out);
 
 /* Cache reads (thread-safe). Objects returned are new references to immutable trees: decref when
  * done; deep-copy (json_deep_copy) before editing. */
