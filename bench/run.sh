@@ -32,3 +32,4 @@ for r in $(seq 1 "$runs"); do
     bash bench/pods_bench.sh "${PODS_N:-500}"
 done
 bash bench/executor/run.sh
+bash bench/informer_bench.sh
