@@ -1,7 +1,9 @@
 /* cache: the informer's keyed store (uid checks, replace with synthetic
  * deletes) and its owner-uid and label indexes under one rwlock; also the
- * object key and the default transform. Deltas are collected under the lock and
- * handed to the caller's function after it is released. */
+ * object key and the default transform. Objects are kept as compact JSON text
+ * (about 1 KiB per pod instead of about 9 KiB as jansson trees) and decoded on
+ * each read. Deltas are collected under the lock and handed to the caller's
+ * function after it is released. */
 #include "kube/cache.h"
 
 #include <errno.h>
@@ -15,7 +17,7 @@
 
 struct kube_cache {
     pthread_rwlock_t lock;
-    json_t *objs;     /* key -> object */
+    json_t *objs;     /* key -> compact JSON text of the object (a JSON string) */
     json_t *by_owner; /* owner uid -> {key: true} */
     json_t *by_label; /* "k=v" -> {key: true} */
     char **labels;    /* indexed label keys, NULL-terminated */
@@ -90,6 +92,30 @@ void kube_cache_free(kube_cache_t *c)
     json_decref(c->by_owner);
     json_decref(c->by_label);
     free(c);
+}
+
+/* ---- stored form ---- */
+
+/* The stored form of obj: its compact JSON text as a jansson string (no UTF-8
+ * re-check: jansson produced it). NULL on OOM. */
+static json_t *pack(json_t *obj)
+{
+    size_t len = json_dumpb(obj, NULL, 0, JSON_COMPACT);
+    if (len == 0) return NULL;
+    char *buf = malloc(len);
+    if (!buf) return NULL;
+    json_dumpb(obj, buf, len, JSON_COMPACT);
+    json_t *s = json_stringn_nocheck(buf, len);
+    free(buf);
+    return s;
+}
+
+/* A fresh tree decoded from a stored form (caller owns it); NULL if packed is
+ * NULL. The text was written by pack, so it always decodes. */
+static json_t *unpack(json_t *packed)
+{
+    if (!packed) return NULL;
+    return json_loadb(json_string_value(packed), json_string_length(packed), 0, NULL);
 }
 
 /* ---- indexes (callers hold the write lock) ---- */
@@ -191,15 +217,23 @@ int kube_cache_upsert(kube_cache_t *c, json_t *obj, kube_delta_fn fn, void *ud)
         json_decref(obj);
         return -EINVAL;
     }
+    json_t *packed = pack(obj);
+    if (!packed) {
+        free(key);
+        json_decref(obj);
+        return -ENOMEM;
+    }
     deltas_t d = {0};
     pthread_rwlock_wrlock(&c->lock);
-    json_t *old_obj = json_object_get(c->objs, key);
+    json_t *old_obj = unpack(json_object_get(c->objs, key));
     diff_one(&d, old_obj, obj);
     if (old_obj) index_obj(c, key, old_obj, false);
     index_obj(c, key, obj, true);
-    json_object_set_new(c->objs, key, obj); /* releases old_obj (deltas hold references) */
+    json_object_set_new(c->objs, key, packed);
     pthread_rwlock_unlock(&c->lock);
     free(key);
+    json_decref(old_obj); /* the deltas hold references */
+    json_decref(obj);
     deltas_emit(&d, fn, ud);
     return 0;
 }
@@ -210,7 +244,7 @@ int kube_cache_remove(kube_cache_t *c, json_t *obj, kube_delta_fn fn, void *ud)
     if (!key) return -EINVAL;
     deltas_t d = {0};
     pthread_rwlock_wrlock(&c->lock);
-    json_t *old_obj = json_object_get(c->objs, key);
+    json_t *old_obj = unpack(json_object_get(c->objs, key));
     if (old_obj) {
         index_obj(c, key, old_obj, false);
         /* the event's object is the newest state; a stale one (other uid) reports
@@ -219,6 +253,7 @@ int kube_cache_remove(kube_cache_t *c, json_t *obj, kube_delta_fn fn, void *ud)
         json_object_del(c->objs, key);
     }
     pthread_rwlock_unlock(&c->lock);
+    json_decref(old_obj);
     free(key);
     int rc = d.n ? 0 : -ENOENT;
     deltas_emit(&d, fn, ud);
@@ -227,7 +262,7 @@ int kube_cache_remove(kube_cache_t *c, json_t *obj, kube_delta_fn fn, void *ud)
 
 int kube_cache_replace(kube_cache_t *c, json_t *items, kube_delta_fn fn, void *ud)
 {
-    json_t *fresh = json_object();
+    json_t *fresh = json_object(); /* key -> tree from items */
     size_t i;
     json_t *obj;
     json_array_foreach(items, i, obj)
@@ -239,34 +274,49 @@ int kube_cache_replace(kube_cache_t *c, json_t *items, kube_delta_fn fn, void *u
     }
     json_decref(items);
     deltas_t d = {0};
+    json_t *stored = json_object(); /* key -> packed */
     pthread_rwlock_wrlock(&c->lock);
     const char *key;
-    json_object_foreach(c->objs, key, obj)
+    json_t *packed;
+    json_object_foreach(c->objs, key, packed)
     {
-        if (!json_object_get(fresh, key)) deltas_push(&d, KUBE_DELTA_DELETE, obj, NULL);
+        if (json_object_get(fresh, key)) continue;
+        json_t *old_obj = unpack(packed);
+        deltas_push(&d, KUBE_DELTA_DELETE, old_obj, NULL);
+        json_decref(old_obj);
+    }
+    json_t *olds = json_object(); /* key -> decoded cached tree, for keys in both */
+    json_object_foreach(fresh, key, obj)
+    {
+        json_t *old_obj = unpack(json_object_get(c->objs, key));
+        if (!old_obj) continue;
+        if (!same_uid(old_obj, obj)) deltas_push(&d, KUBE_DELTA_DELETE, old_obj, NULL);
+        json_object_set_new(olds, key, old_obj);
     }
     json_object_foreach(fresh, key, obj)
     {
-        json_t *old_obj = json_object_get(c->objs, key);
-        if (old_obj && !same_uid(old_obj, obj)) deltas_push(&d, KUBE_DELTA_DELETE, old_obj, NULL);
-    }
-    json_object_foreach(fresh, key, obj)
-    {
-        json_t *old_obj = json_object_get(c->objs, key);
-        if (!old_obj || !same_uid(old_obj, obj))
+        json_t *old_obj = json_object_get(olds, key);
+        if (!old_obj || !same_uid(old_obj, obj)) {
             deltas_push(&d, KUBE_DELTA_ADD, NULL, obj);
-        else if (strcmp(jsonx_str(old_obj, "metadata.resourceVersion", ""),
-                        jsonx_str(obj, "metadata.resourceVersion", "")) != 0)
+        } else if (strcmp(jsonx_str(old_obj, "metadata.resourceVersion", ""),
+                          jsonx_str(obj, "metadata.resourceVersion", "")) != 0) {
             deltas_push(&d, KUBE_DELTA_UPDATE, old_obj, obj);
-        else /* unchanged: keep the cached tree */
-            json_object_set(fresh, key, old_obj);
+        } else { /* unchanged: keep the stored text */
+            json_object_set(stored, key, json_object_get(c->objs, key));
+            continue;
+        }
+        json_t *p = pack(obj);
+        if (!p) abort(); /* out of memory: a dropped object would be a silent loss */
+        json_object_set_new(stored, key, p);
     }
     json_decref(c->objs);
-    c->objs = fresh;
+    c->objs = stored;
     json_object_clear(c->by_owner);
     json_object_clear(c->by_label);
-    json_object_foreach(c->objs, key, obj) index_obj(c, key, obj, true);
+    json_object_foreach(fresh, key, obj) index_obj(c, key, obj, true);
     pthread_rwlock_unlock(&c->lock);
+    json_decref(olds);
+    json_decref(fresh);
     deltas_emit(&d, fn, ud);
     return 0;
 }
@@ -276,7 +326,7 @@ int kube_cache_replace(kube_cache_t *c, json_t *items, kube_delta_fn fn, void *u
 json_t *kube_cache_get(kube_cache_t *c, const char *key)
 {
     pthread_rwlock_rdlock(&c->lock);
-    json_t *o = json_incref(json_object_get(c->objs, key));
+    json_t *o = unpack(json_object_get(c->objs, key));
     pthread_rwlock_unlock(&c->lock);
     return o;
 }
@@ -287,7 +337,7 @@ json_t *kube_cache_list(kube_cache_t *c)
     json_t *a = json_array();
     const char *key;
     json_t *obj;
-    json_object_foreach(c->objs, key, obj) json_array_append(a, obj);
+    json_object_foreach(c->objs, key, obj) json_array_append_new(a, unpack(obj));
     pthread_rwlock_unlock(&c->lock);
     return a;
 }
@@ -307,8 +357,8 @@ static json_t *set_objects(kube_cache_t *c, json_t *set)
     json_t *v;
     json_object_foreach(set, key, v)
     {
-        json_t *obj = json_object_get(c->objs, key);
-        if (obj) json_array_append(a, obj);
+        json_t *obj = unpack(json_object_get(c->objs, key));
+        if (obj) json_array_append_new(a, obj);
     }
     return a;
 }
@@ -339,9 +389,13 @@ json_t *kube_cache_by_label(kube_cache_t *c, const char *key, const char *value)
         json_t *obj;
         json_object_foreach(c->objs, k, obj)
         {
+            json_t *o = unpack(obj);
             const char *v =
-                json_string_value(json_object_get(jsonx_get(obj, "metadata.labels"), key));
-            if (v && strcmp(v, value) == 0) json_array_append(a, obj);
+                json_string_value(json_object_get(jsonx_get(o, "metadata.labels"), key));
+            if (v && strcmp(v, value) == 0)
+                json_array_append_new(a, o);
+            else
+                json_decref(o);
         }
     }
     pthread_rwlock_unlock(&c->lock);

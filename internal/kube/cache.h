@@ -1,7 +1,8 @@
 /* cache: the informer's store: objects keyed by "namespace/name" with uid
  * checks, an index by owner uid (metadata.ownerReferences[].uid) and by chosen
- * label keys, guarded by a rwlock so reads are safe from any thread. Cached
- * objects are immutable shared trees. Writers (the informer's loop thread) get
+ * label keys, guarded by a rwlock so reads are safe from any thread. Objects are
+ * stored as compact JSON text (memory: about a tenth of a jansson tree) and
+ * every read decodes a private copy. Writers (the informer's loop thread) get
  * the deltas back and call handlers outside the lock. */
 #ifndef KUBE_CACHE_H
 #define KUBE_CACHE_H
@@ -46,7 +47,8 @@ int kube_cache_remove(kube_cache_t *c, json_t *obj, kube_delta_fn fn, void *ud);
  * skipped. Deletes are emitted first. Returns 0. */
 int kube_cache_replace(kube_cache_t *c, json_t *items, kube_delta_fn fn, void *ud);
 
-/* Reads (thread-safe); returned objects and arrays are new references. */
+/* Reads (thread-safe): each returns a freshly decoded object (or an array of
+ * them) that the caller owns and may edit; decref when done. */
 json_t *kube_cache_get(kube_cache_t *c, const char *key);
 json_t *kube_cache_list(kube_cache_t *c);
 size_t kube_cache_count(kube_cache_t *c);

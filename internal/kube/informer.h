@@ -68,8 +68,10 @@ typedef struct kube_informer_stats {
 } kube_informer_stats_t;
 void kube_informer_stats(kube_informer_t *inf, kube_informer_stats_t *out);
 
-/* Cache reads (thread-safe). Objects returned are new references to immutable trees: decref when
- * done; deep-copy (json_deep_copy) before editing. */
+/* Cache reads (thread-safe). The cache keeps objects as compact JSON text (about 1 KiB per pod
+ * instead of about 9 KiB as jansson trees), so every read decodes a private copy: the caller owns
+ * it, may edit it, and decrefs it when done. A read costs a JSON decode (microseconds per
+ * object): prefer get and the indexes to listing everything. */
 json_t *kube_informer_get(kube_informer_t *inf, const char *key); /* NULL if absent */
 json_t *kube_informer_list(kube_informer_t *inf);                 /* array */
 size_t kube_informer_count(kube_informer_t *inf);

@@ -168,12 +168,19 @@ static void test_replace(void **state)
                               obj("ns", "recreated", "u5", "8", NULL, NULL),
                               obj("ns", "new", "u6", "9", NULL, NULL), "metadata");
     assert_int_equal(kube_cache_replace(c, items, on_delta, &r), 0);
-    /* deletes first; unchanged objects emit nothing and keep the cached tree */
+    /* deletes first; unchanged objects emit nothing and keep their content */
     assert_string_equal(r.out, "D:ns/gone@3 D:ns/recreated@4 U:ns/changed@2>7 A:ns/recreated@8 "
                                "A:ns/new@9 ");
     assert_string_equal(names(kube_cache_list(c)), "changed keep new recreated");
     json_t *keep_after = kube_cache_get(c, "ns/keep");
-    assert_ptr_equal(keep_before, keep_after);
+    assert_true(json_equal(keep_before, keep_after));
+    /* reads are private copies: editing one changes neither the cache nor other reads */
+    assert_ptr_not_equal(keep_before, keep_after);
+    json_object_set_new(json_object_get(keep_before, "metadata"), "name", json_string("edited"));
+    json_t *again = kube_cache_get(c, "ns/keep");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(again, "metadata"), "name")), "keep");
+    json_decref(again);
     json_decref(keep_before);
     json_decref(keep_after);
     /* replace with nothing deletes everything */
