@@ -183,7 +183,8 @@ int main(int argc, char **argv)
     }
     routes = routes_new(loop, exec_core, token);
     http_server_config_t scfg = {.host = host, .port = port, .max_body = (size_t)max_body};
-    if (http_server_start(loop, &scfg, routes_handle, routes, &server, err, sizeof err) != 0) {
+    if (http_server_start_plain(loop, &scfg, routes_handle, routes, &server, err, sizeof err) !=
+        0) {
         log_error("cannot listen", "addr", host, "error", err);
         return 1;
     }

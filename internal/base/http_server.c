@@ -1,6 +1,7 @@
-/* http_server: the project's one HTTP/1.1 server (libuv TCP, http_parser, OpenSSL memory BIOs).
- * Owns connections, keep-alive and in-order pipelining, request framing and limits, response
- * framing (Content-Length or chunked streams) and the per-connection TLS state machine. */
+/* http_server: the project's one HTTP/1.1 server (libuv TCP, http_parser; TLS through the
+ * engine of base/http_tls.h, never referenced here so plain servers link no OpenSSL). Owns
+ * connections, keep-alive and in-order pipelining, request framing and limits, response framing
+ * (Content-Length or chunked streams) and the per-connection TLS state machine. */
 #include "base/http_server.h"
 
 #include <errno.h>
@@ -14,10 +15,8 @@
 #include <time.h>
 
 #include <http_parser.h>
-#include <openssl/err.h>
-#include <openssl/pem.h>
-#include <openssl/ssl.h>
-#include <openssl/x509.h>
+
+#include "base/http_tls.h"
 
 #define DEFAULT_MAX_BODY ((size_t)3 * 1024 * 1024)
 #define MAX_HEADER_BYTES (64 * 1024)
@@ -68,8 +67,7 @@ struct conn {
     const char *err; /* parse error detail set by a callback */
     size_t write_pending;
     bool resume_queued, in_process, closing, shutting_down, reading, eof, no_more, write_failed;
-    SSL *ssl;
-    BIO *rbio, *wbio;
+    void *tls; /* the TLS engine's connection state, NULL for plain HTTP */
     bool tls_ready, peer_cert_valid;
     char peer_cn[128];
     char remote[64];
@@ -82,8 +80,8 @@ struct http_server {
     http_handler_fn handler;
     void *ud;
     size_t max_body;
-    SSL_CTX *ctx;
-    bool verify_clients;
+    const http_tls_ops_t *tls; /* set with tls_ctx */
+    void *tls_ctx;
     int port;
     int open_handles;
     bool stopping, idle_active;
@@ -91,7 +89,7 @@ struct http_server {
     conn_t *resume_head;
     time_t date_t;
     char date[40];
-    char tls_rbuf[TLS_RBUF_SIZE];
+    char *tls_rbuf; /* TLS_RBUF_SIZE bytes, TLS servers only */
 };
 
 typedef struct wreq {
@@ -327,16 +325,17 @@ static int raw_write(conn_t *c, wreq_t *w)
 /* Sends whatever TLS produced (handshake records, alerts, application data). */
 static int tls_flush(conn_t *c)
 {
-    size_t n = BIO_ctrl_pending(c->wbio);
+    const http_tls_ops_t *t = c->srv->tls;
+    size_t n = t->output_pending(c->tls);
     if (n == 0) return 0;
     wreq_t *w = wreq_alloc(n);
     if (!w) return -ENOMEM;
-    int got = BIO_read(c->wbio, w->data, (int)n);
-    if (got <= 0) {
+    size_t got = t->take_output(c->tls, w->data, n);
+    if (got == 0) {
         free(w);
         return 0;
     }
-    w->len = (size_t)got;
+    w->len = got;
     return raw_write(c, w);
 }
 
@@ -347,21 +346,12 @@ static int conn_write(conn_t *c, wreq_t *w)
         free(w);
         return -EPIPE;
     }
-    if (!c->ssl) return raw_write(c, w);
-    size_t off = 0;
-    while (off < w->len) {
-        size_t n = w->len - off;
-        if (n > INT_MAX / 2) n = INT_MAX / 2;
-        ERR_clear_error();
-        int rc = SSL_write(c->ssl, w->data + off, (int)n);
-        if (rc <= 0) {
-            free(w);
-            ERR_clear_error();
-            c->write_failed = true;
-            queue_resume(c);
-            return -EPIPE;
-        }
-        off += (size_t)rc;
+    if (!c->tls) return raw_write(c, w);
+    if (c->srv->tls->write(c->tls, w->data, w->len) != 0) {
+        free(w);
+        c->write_failed = true;
+        queue_resume(c);
+        return -EPIPE;
     }
     free(w);
     return tls_flush(c);
@@ -841,7 +831,8 @@ static void conn_process(conn_t *c)
 static void maybe_free_server(http_server_t *srv)
 {
     if (srv->stopping && srv->open_handles == 0) {
-        if (srv->ctx) SSL_CTX_free(srv->ctx);
+        if (srv->tls_ctx) srv->tls->ctx_free(srv->tls_ctx);
+        free(srv->tls_rbuf);
         free(srv);
     }
 }
@@ -863,7 +854,7 @@ static void on_conn_closed(uv_handle_t *h)
             }
         }
     }
-    if (c->ssl) SSL_free(c->ssl); /* frees both BIOs */
+    if (c->tls) srv->tls->conn_free(c->tls);
     req_free(c->cur);
     req_free(c->ready);
     free(c->in);
@@ -904,10 +895,8 @@ static void on_shutdown(uv_shutdown_t *req, int status)
 static void conn_graceful_close(conn_t *c)
 {
     if (c->closing || c->shutting_down) return;
-    if (c->ssl && c->tls_ready && !c->write_failed) {
-        ERR_clear_error();
-        SSL_shutdown(c->ssl);
-        ERR_clear_error();
+    if (c->tls && c->tls_ready && !c->write_failed) {
+        c->srv->tls->shutdown(c->tls);
         tls_flush(c);
     }
     if (c->write_failed) {
@@ -975,8 +964,8 @@ static void ensure_in_space(conn_t *c, size_t min_free)
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
     conn_t *c = h->data;
-    if (c->ssl) {
-        *buf = uv_buf_init(c->srv->tls_rbuf, sizeof c->srv->tls_rbuf);
+    if (c->tls) {
+        *buf = uv_buf_init(c->srv->tls_rbuf, TLS_RBUF_SIZE);
         return;
     }
     ensure_in_space(c, IN_MIN_FREE);
@@ -1001,50 +990,26 @@ static void update_reading(conn_t *c)
 
 /* ---------- TLS ---------- */
 
-static void tls_peer_info(conn_t *c)
-{
-    if (!c->srv->verify_clients) return;
-    X509 *peer = SSL_get1_peer_certificate(c->ssl);
-    if (!peer) return;
-    if (SSL_get_verify_result(c->ssl) == X509_V_OK) {
-        c->peer_cert_valid = true;
-        c->peer_cn[0] = '\0';
-        if (X509_NAME_get_text_by_NID(X509_get_subject_name(peer), NID_commonName, c->peer_cn,
-                                      (int)sizeof c->peer_cn) < 0)
-            c->peer_cn[0] = '\0';
-    }
-    X509_free(peer);
-    ERR_clear_error();
-}
-
 /* Feeds ciphertext to the TLS engine and decrypts what it can into c->in. Returns 0, 1 when the
  * peer sent close_notify, or -1 when the connection is being closed. */
 static int tls_feed(conn_t *c, const char *data, size_t n)
 {
-    size_t off = 0;
-    while (off < n) {
-        int w = BIO_write(c->rbio, data + off, (int)(n - off));
-        if (w <= 0) {
-            conn_close(c);
-            return -1;
-        }
-        off += (size_t)w;
+    const http_tls_ops_t *t = c->srv->tls;
+    if (t->put_input(c->tls, data, n) != 0) {
+        conn_close(c);
+        return -1;
     }
     if (!c->tls_ready) {
-        ERR_clear_error();
-        int rc = SSL_do_handshake(c->ssl);
+        int rc = t->handshake(c->tls);
         if (rc == 1) {
             c->tls_ready = true;
-            tls_peer_info(c);
-        } else {
-            int err = SSL_get_error(c->ssl, rc);
-            ERR_clear_error();
-            if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) {
-                tls_flush(c); /* the alert, if any */
-                c->no_more = true;
-                conn_graceful_close(c);
-                return -1;
-            }
+            c->peer_cert_valid = t->peer(c->tls, c->peer_cn, sizeof c->peer_cn);
+            if (!c->peer_cert_valid) c->peer_cn[0] = '\0';
+        } else if (rc < 0) {
+            tls_flush(c); /* the alert, if any */
+            c->no_more = true;
+            conn_graceful_close(c);
+            return -1;
         }
     }
     int ret = 0;
@@ -1055,17 +1020,13 @@ static int tls_feed(conn_t *c, const char *data, size_t n)
             conn_close(c);
             return -1;
         }
-        if (room > INT_MAX) room = INT_MAX;
-        ERR_clear_error();
-        int rc = SSL_read(c->ssl, c->in + c->in_len, (int)room);
+        ssize_t rc = t->read(c->tls, c->in + c->in_len, room);
         if (rc > 0) {
             c->in_len += (size_t)rc;
             continue;
         }
-        int err = SSL_get_error(c->ssl, rc);
-        ERR_clear_error();
-        if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) break;
-        if (err == SSL_ERROR_ZERO_RETURN) {
+        if (rc == HTTP_TLS_WANT) break;
+        if (rc == HTTP_TLS_EOF) {
             ret = 1;
             break;
         }
@@ -1075,102 +1036,6 @@ static int tls_feed(conn_t *c, const char *data, size_t n)
     }
     tls_flush(c);
     return c->closing ? -1 : ret;
-}
-
-static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
-                       const unsigned char *in, unsigned int inlen, void *arg)
-{
-    static const unsigned char ours[] = "\x08http/1.1";
-    unsigned char *sel = NULL;
-    if (SSL_select_next_proto(&sel, outlen, ours, sizeof ours - 1, in, inlen) ==
-            OPENSSL_NPN_NEGOTIATED &&
-        sel) {
-        *out = sel;
-        return SSL_TLSEXT_ERR_OK;
-    }
-    return SSL_TLSEXT_ERR_NOACK; /* e.g. a client offering only h2: no ALPN, plain HTTP/1.1 */
-}
-
-static void tls_errmsg(char *errbuf, size_t errlen, const char *what)
-{
-    char e[256] = "";
-    unsigned long code = ERR_peek_last_error();
-    if (code) ERR_error_string_n(code, e, sizeof e);
-    ERR_clear_error();
-    if (errbuf && errlen) snprintf(errbuf, errlen, "%s%s%s", what, e[0] ? ": " : "", e);
-}
-
-static int tls_ctx_new(http_server_t *srv, const http_server_config_t *cfg, char *errbuf,
-                       size_t errlen)
-{
-    if (!cfg->cert_pem || !cfg->key_pem) {
-        set_err(errbuf, errlen, "TLS needs both cert_pem and key_pem%s", NULL);
-        return -EINVAL;
-    }
-    ERR_clear_error();
-    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
-    if (!ctx) {
-        tls_errmsg(errbuf, errlen, "SSL_CTX_new");
-        return -ENOMEM;
-    }
-    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-    SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
-    SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
-    static const unsigned char sid_ctx[] = "localcluster";
-    SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof sid_ctx - 1);
-    SSL_CTX_set_alpn_select_cb(ctx, alpn_select, NULL);
-
-    /* Certificate, then any chain certificates. */
-    BIO *b = BIO_new_mem_buf(cfg->cert_pem, -1);
-    X509 *x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
-    if (!x || SSL_CTX_use_certificate(ctx, x) != 1) {
-        X509_free(x);
-        BIO_free(b);
-        tls_errmsg(errbuf, errlen, "bad TLS certificate");
-        SSL_CTX_free(ctx);
-        return -EINVAL;
-    }
-    X509_free(x);
-    while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
-        if (SSL_CTX_add0_chain_cert(ctx, x) != 1) X509_free(x);
-    }
-    ERR_clear_error();
-    BIO_free(b);
-
-    b = BIO_new_mem_buf(cfg->key_pem, -1);
-    EVP_PKEY *key = b ? PEM_read_bio_PrivateKey(b, NULL, NULL, NULL) : NULL;
-    BIO_free(b);
-    if (!key || SSL_CTX_use_PrivateKey(ctx, key) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
-        EVP_PKEY_free(key);
-        tls_errmsg(errbuf, errlen, "bad TLS private key");
-        SSL_CTX_free(ctx);
-        return -EINVAL;
-    }
-    EVP_PKEY_free(key);
-
-    if (cfg->ca_pem) {
-        X509_STORE *store = SSL_CTX_get_cert_store(ctx);
-        b = BIO_new_mem_buf(cfg->ca_pem, -1);
-        int count = 0;
-        while (b && (x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
-            X509_STORE_add_cert(store, x);
-            SSL_CTX_add_client_CA(ctx, x);
-            X509_free(x);
-            count++;
-        }
-        BIO_free(b);
-        ERR_clear_error();
-        if (count == 0) {
-            set_err(errbuf, errlen, "bad client CA certificate%s", NULL);
-            SSL_CTX_free(ctx);
-            return -EINVAL;
-        }
-        /* Request a certificate but do not require one: a bearer token may be used instead. */
-        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
-        srv->verify_clients = true;
-    }
-    srv->ctx = ctx;
-    return 0;
 }
 
 /* ---------- reading and accepting ---------- */
@@ -1205,7 +1070,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         return;
     }
     if (c->shutting_down) return; /* discard */
-    if (c->ssl) {
+    if (c->tls) {
         int rc = tls_feed(c, buf->base, (size_t)nread);
         if (rc < 0) return;
         conn_process(c);
@@ -1268,24 +1133,12 @@ static void on_connection(uv_stream_t *server, int status)
     }
     http_parser_init(&c->parser, HTTP_REQUEST);
     c->parser.data = c;
-    if (srv->ctx) {
-        c->ssl = SSL_new(srv->ctx);
-        c->rbio = BIO_new(BIO_s_mem());
-        c->wbio = BIO_new(BIO_s_mem());
-        if (!c->ssl || !c->rbio || !c->wbio) {
-            if (c->ssl) {
-                SSL_free(c->ssl);
-                c->ssl = NULL;
-            }
-            BIO_free(c->rbio);
-            BIO_free(c->wbio);
-            ERR_clear_error();
+    if (srv->tls_ctx) {
+        c->tls = srv->tls->conn_new(srv->tls_ctx);
+        if (!c->tls) {
             conn_close(c);
             return;
         }
-        BIO_set_mem_eof_return(c->rbio, -1);
-        SSL_set_bio(c->ssl, c->rbio, c->wbio);
-        SSL_set_accept_state(c->ssl);
     }
     update_reading(c);
 }
@@ -1299,8 +1152,22 @@ static void on_srv_handle_closed(uv_handle_t *h)
     maybe_free_server(srv);
 }
 
-int http_server_start(uv_loop_t *loop, const http_server_config_t *cfg, http_handler_fn handler,
-                      void *ud, http_server_t **out, char *errbuf, size_t errlen)
+int http_server_start_plain(uv_loop_t *loop, const http_server_config_t *cfg,
+                            http_handler_fn handler, void *ud, http_server_t **out, char *errbuf,
+                            size_t errlen)
+{
+    return http_server_start_ops(loop, cfg, NULL, handler, ud, out, errbuf, errlen);
+}
+
+static void free_tls(http_server_t *srv)
+{
+    if (srv->tls_ctx) srv->tls->ctx_free(srv->tls_ctx);
+    free(srv->tls_rbuf);
+}
+
+int http_server_start_ops(uv_loop_t *loop, const http_server_config_t *cfg,
+                          const http_tls_ops_t *tls, http_handler_fn handler, void *ud,
+                          http_server_t **out, char *errbuf, size_t errlen)
 {
     if (out) *out = NULL;
     if (errbuf && errlen) errbuf[0] = '\0';
@@ -1318,8 +1185,17 @@ int http_server_start(uv_loop_t *loop, const http_server_config_t *cfg, http_han
     srv->ud = ud;
     srv->max_body = cfg->max_body ? cfg->max_body : DEFAULT_MAX_BODY;
     if (cfg->cert_pem || cfg->key_pem) {
-        int rc = tls_ctx_new(srv, cfg, errbuf, errlen);
+        if (!tls) {
+            set_err(errbuf, errlen, "TLS is not available in this program (plain HTTP only)%s",
+                    NULL);
+            free(srv);
+            return -EINVAL;
+        }
+        srv->tls = tls;
+        srv->tls_rbuf = malloc(TLS_RBUF_SIZE);
+        int rc = srv->tls_rbuf ? tls->ctx_new(cfg, &srv->tls_ctx, errbuf, errlen) : -ENOMEM;
         if (rc) {
+            free(srv->tls_rbuf);
             free(srv);
             return rc;
         }
@@ -1331,13 +1207,13 @@ int http_server_start(uv_loop_t *loop, const http_server_config_t *cfg, http_han
                                : uv_ip4_addr(host, cfg->port, (struct sockaddr_in *)&ss);
     if (rc) {
         set_err(errbuf, errlen, "invalid listen address %s", host);
-        if (srv->ctx) SSL_CTX_free(srv->ctx);
+        free_tls(srv);
         free(srv);
         return rc;
     }
     rc = uv_tcp_init(loop, &srv->listener);
     if (rc) {
-        if (srv->ctx) SSL_CTX_free(srv->ctx);
+        free_tls(srv);
         free(srv);
         return rc;
     }

@@ -48,6 +48,12 @@ typedef struct http_server_config {
  * NULL) holds a message. */
 int http_server_start(uv_loop_t *loop, const http_server_config_t *cfg, http_handler_fn handler,
                       void *ud, http_server_t **out, char *errbuf, size_t errlen);
+/* The same without TLS support: cfg must not carry TLS material (-EINVAL). A program that
+ * starts its servers only with this links no OpenSSL (the TLS engine lives in http_tls.c, which
+ * http_server_start pulls in), which keeps small daemons small (the task-executor). */
+int http_server_start_plain(uv_loop_t *loop, const http_server_config_t *cfg,
+                            http_handler_fn handler, void *ud, http_server_t **out, char *errbuf,
+                            size_t errlen);
 /* The bound port (useful with port 0). */
 int http_server_port(const http_server_t *srv);
 /* Closes the listener and every connection (streams get their close callbacks), then frees the

@@ -85,6 +85,8 @@ static void enter_ns(pid_t pid)
     }
 }
 
+static const int shim_ignored[] = {SIGTERM, SIGINT, SIGHUP, SIGPIPE};
+
 static void child_fail(int pipefd, int code, const char *fmt, ...)
     __attribute__((noreturn, format(printf, 3, 4)));
 static void child_fail(int pipefd, int code, const char *fmt, ...)
@@ -108,16 +110,18 @@ void enter_main(int argc, char **argv)
     }
     const char *main_name = argc > 3 && argv[3][0] ? argv[3] : NULL;
     prctl(PR_SET_NAME, "te-shim");
-    /* the whole group gets the executor's SIGTERM: the task handles it, the shim waits */
-    signal(SIGTERM, SIG_IGN);
-    signal(SIGINT, SIG_IGN);
-    signal(SIGHUP, SIG_IGN);
-    signal(SIGPIPE, SIG_IGN);
+    /* the whole group gets the executor's SIGTERM: the task handles it, the shim waits. The shim
+     * starts with every disposition at its default (the executor's spawn resets them) and changes
+     * only these, which the task's child restores. */
+    for (size_t k = 0; k < sizeof shim_ignored / sizeof shim_ignored[0]; k++)
+        signal(shim_ignored[k], SIG_IGN);
     dir_fd = open(argv[2], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dir_fd < 0) {
         fprintf(stderr, "task-executor: %s: %s\n", argv[2], strerror(errno));
         _exit(128);
     }
+    /* jansson would read /dev/urandom for its hash seed; the shim only parses our own record */
+    json_object_seed(((size_t)getpid() << 16) ^ (size_t)time(NULL) ^ 1);
     char err[512];
     task_t *t = NULL;
     if (task_store_load_at(dir_fd, &t, err, sizeof err) != 0)
@@ -164,12 +168,15 @@ void enter_main(int argc, char **argv)
 
     int pfd[2];
     if (pipe2(pfd, O_CLOEXEC) != 0) finish(128, 0, "StartError", "pipe: %s", strerror(errno));
-    pid_t child = fork();
+    /* vfork: the shim is suspended until the task's exec (or failure), which is what it would wait
+     * for anyway, and no page tables are copied. The child touches only its own locals, environ
+     * (the shim never reads it again) and per-process state (dispositions, mask, cwd, ids), then
+     * execs or _exits; pfd is close-on-exec. */
+    pid_t child = vfork();
     if (child < 0) finish(128, 0, "StartError", "fork: %s", strerror(errno));
     if (child == 0) {
-        close(pfd[0]);
-        for (int s = 1; s < NSIG; s++)
-            if (s != SIGKILL && s != SIGSTOP) signal(s, SIG_DFL);
+        for (size_t k = 0; k < sizeof shim_ignored / sizeof shim_ignored[0]; k++)
+            signal(shim_ignored[k], SIG_DFL);
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);

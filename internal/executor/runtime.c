@@ -1,16 +1,19 @@
 /* runtime: the executor core (executor.h): the task set, spawning the shim for the one active
- * task, its exit (libuv child watcher, or a pidfd for an adopted task), timeout and stop
- * (SIGTERM to the group, grace, SIGKILL to the group), persistence and restart recovery. */
+ * task (posix_spawn: vfork semantics, no copy of the loop's page tables), its exit (a pidfd on
+ * the loop, reaped with waitid; the same for an adopted task), timeout and stop (SIGTERM to the
+ * group, grace, SIGKILL to the group), persistence and restart recovery. */
 #include "executor/executor.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,9 +36,8 @@ struct executor {
     int grace_ms;
     entry_t **v;
     size_t n, cap;
-    entry_t *active;    /* the task whose process lives */
-    uv_process_t *proc; /* its shim, when we spawned it */
-    uv_poll_t *poll;    /* its pidfd, when we adopted it */
+    entry_t *active; /* the task whose process lives */
+    uv_poll_t *poll; /* its pidfd (the shim we spawned, or the adopted process) */
     int pidfd;
     uv_timer_t timer; /* timeout, then the stop grace period */
     bool in_grace;
@@ -44,6 +46,10 @@ struct executor {
     void *cb_ud;
     int open_handles;
     bool closing;
+    /* directories of removed tasks, deleted by flush_removals once the operation that removed
+     * them has started what it starts (keeps unlinks off the dispatch path) */
+    char **gone;
+    size_t ngone, gonecap;
 };
 
 static void schedule(executor_t *ex);
@@ -79,12 +85,44 @@ static entry_t *add(executor_t *ex, task_t *t)
     return e;
 }
 
+static void flush_removals(executor_t *ex)
+{
+    for (size_t i = 0; i < ex->ngone; i++) {
+        int rc = task_store_remove(ex->data_dir, ex->gone[i]);
+        if (rc && rc != -ENOENT)
+            log_error("cannot remove a task's directory", "task", ex->gone[i], "error",
+                      strerror(-rc));
+        free(ex->gone[i]);
+    }
+    ex->ngone = 0;
+}
+
+/* Drops the task from the set. A finished task's directory goes at the next flush_removals
+ * (every operation ends with one, after what it starts): if the executor dies before that, the
+ * task reappears as finished, which is harmless. Any other task's directory goes now, so a
+ * removed waiting task can never come back and run. A name cannot be reused before its flush:
+ * names are unique in the set and each operation that frees one flushes before returning. */
 static void remove_at(executor_t *ex, size_t i)
 {
     entry_t *e = ex->v[i];
-    int rc = task_store_remove(ex->data_dir, e->t->name);
-    if (rc && rc != -ENOENT)
-        log_error("cannot remove a task's directory", "task", e->t->name, "error", strerror(-rc));
+    if (e->t->state == TASK_TERMINATED && ex->ngone == ex->gonecap) {
+        size_t cap = ex->gonecap ? ex->gonecap * 2 : 4;
+        char **ng = realloc(ex->gone, cap * sizeof *ng);
+        if (ng) {
+            ex->gone = ng;
+            ex->gonecap = cap;
+        }
+    }
+    char *name =
+        e->t->state == TASK_TERMINATED && ex->ngone < ex->gonecap ? strdup(e->t->name) : NULL;
+    if (name) {
+        ex->gone[ex->ngone++] = name;
+    } else {
+        int rc = task_store_remove(ex->data_dir, e->t->name);
+        if (rc && rc != -ENOENT)
+            log_error("cannot remove a task's directory", "task", e->t->name, "error",
+                      strerror(-rc));
+    }
     log_info("task removed", "task", e->t->name);
     task_free(e->t);
     free(e);
@@ -120,6 +158,7 @@ static void on_handle_closed(uv_handle_t *h)
     free(h);
     if (--ex->open_handles == 0 && ex->closing) {
         free(ex->v);
+        free(ex->gone);
         free(ex->data_dir);
         free(ex->self_exe);
         free(ex->main);
@@ -173,25 +212,51 @@ static void finish_active(executor_t *ex, bool have_status, int64_t status, int 
     }
     changed(ex);
     schedule(ex);
-}
-
-static void on_proc_exit(uv_process_t *p, int64_t status, int term_sig)
-{
-    executor_t *ex = p->data;
-    uv_close((uv_handle_t *)p, on_handle_closed);
-    ex->proc = NULL;
-    if (!ex->closing) finish_active(ex, true, status, term_sig);
+    flush_removals(ex);
 }
 
 static void on_pidfd(uv_poll_t *p, int status, int events)
 {
     executor_t *ex = p->data;
+    /* our child (the shim we spawned): reap it and take its status; an adopted process is not
+     * our child (ECHILD) and its exit record says how it ended */
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    int rc;
+    while ((rc = waitid((idtype_t)P_PIDFD, (id_t)ex->pidfd, &si, WEXITED | WNOHANG)) != 0 &&
+           errno == EINTR) {
+    }
+    if (rc == 0 && si.si_pid == 0) return; /* readable but not exited yet: keep watching */
+    bool have = rc == 0;
+    int code = have && si.si_code == CLD_EXITED ? si.si_status : 0;
+    int sig = have && (si.si_code == CLD_KILLED || si.si_code == CLD_DUMPED) ? si.si_status : 0;
     uv_poll_stop(p);
     uv_close((uv_handle_t *)p, on_handle_closed);
     close(ex->pidfd);
     ex->pidfd = -1;
     ex->poll = NULL;
-    finish_active(ex, false, 0, 0);
+    finish_active(ex, have, code, sig);
+}
+
+/* Watches the active task's process through a pidfd. 0 or a negative errno. */
+static int watch_pid(executor_t *ex, entry_t *e, pid_t pid)
+{
+    int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (fd < 0) return -errno;
+    uv_poll_t *p = calloc(1, sizeof *p);
+    int rc = p ? uv_poll_init(ex->loop, p, fd) : UV_ENOMEM;
+    if (rc) {
+        free(p);
+        close(fd);
+        return rc;
+    }
+    p->data = ex;
+    ex->open_handles++;
+    ex->poll = p;
+    ex->pidfd = fd;
+    ex->active = e;
+    uv_poll_start(p, UV_READABLE, on_pidfd);
+    return 0;
 }
 
 /* ---- timeout and stop ---- */
@@ -270,45 +335,62 @@ static void start(executor_t *ex, entry_t *e)
     task_store_path(ex->data_dir, t->name, NULL, dir, sizeof dir);
     int ofd = open_log(ex, t->name, STDOUT_FILE), efd = open_log(ex, t->name, STDERR_FILE);
     char *args[] = {ex->self_exe, ENTER_ARG, dir, ex->main, NULL};
-    uv_stdio_container_t stdio[3] = {{.flags = UV_IGNORE},
-                                     {.flags = UV_INHERIT_FD, .data.fd = ofd},
-                                     {.flags = UV_INHERIT_FD, .data.fd = efd}};
-    uv_process_options_t o = {.file = ex->self_exe,
-                              .args = args,
-                              .exit_cb = on_proc_exit,
-                              .flags = UV_PROCESS_DETACHED,
-                              .stdio_count = 3,
-                              .stdio = stdio};
-    uv_process_t *p = calloc(1, sizeof *p);
-    rc = (ofd < 0 || efd < 0) ? -errno : uv_spawn(ex->loop, p, &o);
+    /* posix_spawn (vfork semantics): the shim in a new session (it leads the task's process
+     * group), stdin /dev/null, stdout/stderr the log files, every signal at its default and none
+     * blocked. Every other descriptor of the executor is close-on-exec. */
+    pid_t pid = 0;
+    const char *what = "log files";
+    if (ofd < 0 || efd < 0) {
+        rc = errno;
+    } else {
+        posix_spawn_file_actions_t fa;
+        posix_spawnattr_t at;
+        sigset_t all, none;
+        sigfillset(&all);
+        sigemptyset(&none);
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+        posix_spawn_file_actions_adddup2(&fa, ofd, 1);
+        posix_spawn_file_actions_adddup2(&fa, efd, 2);
+        posix_spawnattr_init(&at);
+        posix_spawnattr_setsigdefault(&at, &all);
+        posix_spawnattr_setsigmask(&at, &none);
+        posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF |
+                                          POSIX_SPAWN_SETSIGMASK);
+        what = "spawn";
+        rc = posix_spawn(&pid, ex->self_exe, &fa, &at, args, environ);
+        posix_spawn_file_actions_destroy(&fa);
+        posix_spawnattr_destroy(&at);
+        if (rc == 0 && (rc = -watch_pid(ex, e, pid)) != 0) {
+            /* cannot watch it: stop it rather than run a task nobody reports */
+            what = "watching the process";
+            kill_group(pid, SIGKILL);
+            while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+            }
+        }
+    }
     if (ofd >= 0) close(ofd);
     if (efd >= 0) close(efd);
     if (rc) {
-        snprintf(err, sizeof err, "cannot start the task: %s",
-                 rc == -1 ? "log files" : uv_strerror(rc));
-        if (ofd >= 0 && efd >= 0) {
-            p->data = ex;
-            ex->open_handles++;
-            uv_close((uv_handle_t *)p, on_handle_closed);
-        } else {
-            free(p);
-        }
+        snprintf(err, sizeof err, "cannot start the task: %s: %s", what, strerror(rc));
         terminate(t, 128, 0, "StartError", err);
         persist(ex, e, true);
         log_error("task not started", "task", t->name, "error", err);
         return;
     }
-    p->data = ex;
-    ex->open_handles++;
-    ex->proc = p;
-    ex->active = e;
-    t->pid = p->pid;
-    finder_start_time(p->pid, &t->pid_start);
+    t->pid = pid;
+    finder_start_time(pid, &t->pid_start);
+    /* Durable only now, while the shim starts (the dispatch path has no fsync). Crash windows:
+     * if the executor dies between the spawn and this write, the record written above (page
+     * cache, survives a process crash) says "running, pid unknown": a restart reports the task
+     * ProcessCrashed (or its exit record), never starts it again, and cannot adopt it (it may
+     * still run, unwatched, as it could before between spawn and persist). A machine crash in
+     * that window may lose the unsynced record, but takes the task's processes with it. */
     persist(ex, e, true);
     arm_timeout(ex, e, false);
-    char pid[24];
-    snprintf(pid, sizeof pid, "%d", p->pid);
-    log_info("task started", "task", t->name, "pid", pid);
+    char pids[24];
+    snprintf(pids, sizeof pids, "%d", (int)pid);
+    log_info("task started", "task", t->name, "pid", pids);
 }
 
 static void schedule(executor_t *ex)
@@ -342,21 +424,8 @@ static void on_scanned(const char *name, task_t *t, const char *err, void *ud)
 
 static int adopt(executor_t *ex, entry_t *e)
 {
-    int fd = (int)syscall(SYS_pidfd_open, (pid_t)e->t->pid, 0);
-    if (fd < 0) return -errno;
-    uv_poll_t *p = calloc(1, sizeof *p);
-    int rc = uv_poll_init(ex->loop, p, fd);
-    if (rc) {
-        free(p);
-        close(fd);
-        return rc;
-    }
-    p->data = ex;
-    ex->open_handles++;
-    ex->poll = p;
-    ex->pidfd = fd;
-    ex->active = e;
-    uv_poll_start(p, UV_READABLE, on_pidfd);
+    int rc = watch_pid(ex, e, (pid_t)e->t->pid);
+    if (rc) return rc;
     arm_timeout(ex, e, true);
     if (e->t->deletion_timestamp) stop_active(ex, STOP_DELETE);
     log_info("adopted a running task", "task", e->t->name);
@@ -418,6 +487,7 @@ int executor_new(uv_loop_t *loop, const executor_config_t *cfg, executor_t **out
             free(ex->v[i]);
         }
         free(ex->v);
+        free(ex->gone);
         free(ex->data_dir);
         free(ex->self_exe);
         free(ex->main);
@@ -428,6 +498,7 @@ int executor_new(uv_loop_t *loop, const executor_config_t *cfg, executor_t **out
     ex->timer.data = ex;
     recover(ex);
     schedule(ex);
+    flush_removals(ex);
     *out = ex;
     return 0;
 }
@@ -437,6 +508,7 @@ static void on_timer_closed(uv_handle_t *h)
     executor_t *ex = h->data;
     if (--ex->open_handles == 0) {
         free(ex->v);
+        free(ex->gone);
         free(ex->data_dir);
         free(ex->self_exe);
         free(ex->main);
@@ -448,16 +520,13 @@ void executor_close(executor_t *ex)
 {
     if (!ex || ex->closing) return;
     ex->closing = true;
+    flush_removals(ex);
     for (size_t i = 0; i < ex->n; i++) {
         task_free(ex->v[i]->t);
         free(ex->v[i]);
     }
     ex->n = 0;
     ex->active = NULL;
-    if (ex->proc) {
-        uv_close((uv_handle_t *)ex->proc, on_handle_closed);
-        ex->proc = NULL;
-    }
     if (ex->poll) {
         uv_poll_stop(ex->poll);
         uv_close((uv_handle_t *)ex->poll, on_handle_closed);
@@ -541,6 +610,7 @@ int executor_set_tasks(executor_t *ex, task_t **tasks, size_t n, char *err, size
     }
     free(tasks);
     schedule(ex);
+    flush_removals(ex);
     if (any) changed(ex);
     return 0;
 }
@@ -568,6 +638,7 @@ int executor_create(executor_t *ex, task_t *t, char *err, size_t errlen)
         persist(ex, e, true);
     }
     schedule(ex);
+    flush_removals(ex);
     changed(ex);
     return 0;
 }
@@ -577,6 +648,7 @@ int executor_delete(executor_t *ex, const char *name)
     ssize_t i = find(ex, name);
     if (i < 0) return -ENOENT;
     delete_at(ex, (size_t)i);
+    flush_removals(ex);
     changed(ex);
     return 0;
 }

@@ -83,9 +83,39 @@ static json_t *load_json_at(int dirfd, const char *file, int *rc, char *err, siz
         if (err && errlen) snprintf(err, errlen, "%s: %s", file, strerror(errno));
         return NULL;
     }
-    json_error_t je;
-    json_t *v = json_loadfd(fd, JSON_REJECT_DUPLICATES, &je);
+    /* One read for the usual small record (json_loadfd reads a byte per syscall; the shim
+     * reads task.json on every dispatch). */
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap);
+    int rerr = buf ? 0 : ENOMEM;
+    while (!rerr) {
+        ssize_t r = read(fd, buf + len, cap - len);
+        if (r == 0) break;
+        if (r < 0) {
+            if (errno != EINTR) rerr = errno;
+            continue;
+        }
+        len += (size_t)r;
+        if (len == cap) {
+            char *nb = cap < ((size_t)64 << 20) ? realloc(buf, cap * 2) : NULL;
+            if (!nb) {
+                rerr = cap < ((size_t)64 << 20) ? ENOMEM : EFBIG;
+                continue;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+    }
     close(fd);
+    if (rerr) {
+        free(buf);
+        *rc = -rerr;
+        if (err && errlen) snprintf(err, errlen, "%s: %s", file, strerror(rerr));
+        return NULL;
+    }
+    json_error_t je;
+    json_t *v = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+    free(buf);
     if (!v) {
         *rc = -EINVAL;
         if (err && errlen)

@@ -962,6 +962,13 @@ static void test_bind_errors(void **state)
     rc = http_server_start(&loop, &cfg, handler, &loop, &srv, err, sizeof err);
     assert_int_equal(rc, -EINVAL);
     assert_null(srv);
+    /* the plain start (no TLS engine linked) refuses TLS material with a message */
+    srv = (http_server_t *)1;
+    err[0] = '\0';
+    rc = http_server_start_plain(&loop, &cfg, handler, &loop, &srv, err, sizeof err);
+    assert_int_equal(rc, -EINVAL);
+    assert_null(srv);
+    assert_true(err[0] != '\0');
     uv_run(&loop, UV_RUN_DEFAULT);
     assert_int_equal(uv_loop_close(&loop), 0);
     harness_stop(h);
