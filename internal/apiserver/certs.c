@@ -2,6 +2,7 @@
  * signed by it, as malloc'd PEM strings) with OpenSSL 3, and the kubeconfig writer (fixed-shape
  * YAML, base64-embedded credentials, atomic temp-file + fsync + rename, mode 0600). */
 #include "apiserver/certs.h"
+#include "base/fileio.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -472,67 +473,6 @@ static void sb_b64_field(sbuf_t *b, const char *indent_key, const char *value)
     sb_put(b, "\n", 1);
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            return -errno;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-/* Writes data to path atomically: a 0600 temp file in the same directory, fsync, rename, then a
- * best-effort fsync of the directory. */
-static int atomic_write(const char *path, const char *data, size_t len)
-{
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + sizeof ".tmp.XXXXXX");
-    if (!tmp) return -ENOMEM;
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".tmp.XXXXXX", sizeof ".tmp.XXXXXX");
-
-    int fd = mkostemp(tmp, O_CLOEXEC);
-    if (fd < 0) {
-        int rc = -errno;
-        free(tmp);
-        return rc;
-    }
-    int rc = 0;
-    if (fchmod(fd, 0600) != 0) rc = -errno;
-    if (rc == 0) rc = write_all(fd, data, len);
-    if (rc == 0 && fsync(fd) != 0) rc = -errno;
-    if (close(fd) != 0 && rc == 0) rc = -errno;
-    if (rc == 0 && rename(tmp, path) != 0) rc = -errno;
-    if (rc != 0) {
-        unlink(tmp);
-        free(tmp);
-        return rc;
-    }
-
-    /* Make the rename durable. */
-    char *slash = strrchr(tmp, '/');
-    const char *dir = ".";
-    if (slash) {
-        if (slash == tmp)
-            slash[1] = '\0';
-        else
-            *slash = '\0';
-        dir = tmp;
-    }
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        (void)fsync(dfd);
-        close(dfd);
-    }
-    free(tmp);
-    return 0;
-}
-
 int certs_write_kubeconfig(const char *path, const char *server, const certs_bundle_t *tls,
                            const char *token)
 {
@@ -568,7 +508,7 @@ int certs_write_kubeconfig(const char *path, const char *server, const certs_bun
         if (has_token) sb_field(&b, "    token: ", token);
     }
 
-    int rc = b.oom ? -ENOMEM : atomic_write(path, b.p, b.len);
+    int rc = b.oom ? -ENOMEM : fileio_replace_at(AT_FDCWD, path, b.p, b.len, 0600, true);
     if (b.p) {
         OPENSSL_cleanse(b.p, b.cap);
         free(b.p);

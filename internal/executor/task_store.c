@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/fileio.h"
 #include "base/jsonx.h"
 
 int task_store_path(const char *data_dir, const char *name, const char *file, char *buf, size_t len)
@@ -23,38 +24,6 @@ int task_store_path(const char *data_dir, const char *name, const char *file, ch
     int n = file ? snprintf(buf, len, "%s/%s/%s", data_dir, name, file)
                  : snprintf(buf, len, "%s/%s", data_dir, name);
     if (n < 0 || (size_t)n >= len) return -ENAMETOOLONG;
-    return 0;
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            return -errno;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-int task_store_write_at(int dirfd, const char *file, const char *data, size_t len, bool durable)
-{
-    char tmp[300];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp", file) >= (int)sizeof tmp) return -ENAMETOOLONG;
-    int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return -errno;
-    int rc = write_all(fd, data, len);
-    if (!rc && durable && fsync(fd) != 0) rc = -errno;
-    if (close(fd) != 0 && !rc) rc = -errno;
-    if (!rc && renameat(dirfd, tmp, dirfd, file) != 0) rc = -errno;
-    if (rc) {
-        unlinkat(dirfd, tmp, 0);
-        return rc;
-    }
-    if (durable && fsync(dirfd) != 0) return -errno;
     return 0;
 }
 
@@ -69,7 +38,7 @@ int task_store_save(const char *data_dir, const task_t *t, bool durable)
     json_t *rec = task_record_encode(t);
     char *text = json_dumps(rec, JSON_COMPACT);
     json_decref(rec);
-    rc = text ? task_store_write_at(dfd, TASK_FILE, text, strlen(text), durable) : -ENOMEM;
+    rc = text ? fileio_replace_at(dfd, TASK_FILE, text, strlen(text), 0644, durable) : -ENOMEM;
     free(text);
     close(dfd);
     return rc;
@@ -206,7 +175,7 @@ int task_exit_write_at(int dirfd, const task_exit_t *e)
                           "reason", e->reason, "message", e->message, "finishedAt", ts);
     char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
-    int rc = text ? task_store_write_at(dirfd, EXIT_FILE, text, strlen(text), true) : -ENOMEM;
+    int rc = text ? fileio_replace_at(dirfd, EXIT_FILE, text, strlen(text), 0644, true) : -ENOMEM;
     free(text);
     return rc;
 }

@@ -20,9 +20,6 @@
  * a file name with '/', -ENAMETOOLONG if it does not fit. */
 int task_store_path(const char *data_dir, const char *name, const char *file, char *buf,
                     size_t len);
-/* Writes data to dirfd/file atomically: file.tmp, (fsync), rename, (fsync of the directory).
- * durable=false skips both fsyncs. 0 or a negative errno. */
-int task_store_write_at(int dirfd, const char *file, const char *data, size_t len, bool durable);
 /* Creates the task's directory if needed and writes its record (task.json). */
 int task_store_save(const char *data_dir, const task_t *t, bool durable);
 /* Reads <dir>/task.json (dirfd an open task directory). 0 and a new task, -ENOENT, or -EINVAL
