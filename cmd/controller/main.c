@@ -274,6 +274,7 @@ typedef struct app {
     kube_queue_t *q_pools, *q_bsbx;
     kube_workers_t *w_pools, *w_bsbx;
     kube_leader_t *leader;
+    kube_client_t *le_client; /* the elector's own: short timeout, no retries */
     char identity[320];
     uv_signal_t sigterm, sigint;
     uv_timer_t tick;
@@ -452,9 +453,22 @@ static void start_workers(void)
     log_info("starting workers", "controllers", "pool,batchsandbox", "workers", n);
 }
 
+/* Leadership lost (by time, or reported by the elector): exit at once, without waiting for the
+ * reconciles in flight, as controller-runtime does; another instance may be leading already. */
+static void exit_lost_leadership(void)
+{
+    log_error("leader election lost: not renewed within the renew deadline, leadership lost; "
+              "exiting",
+              "lease", A.o.le_id);
+    _exit(1);
+}
+
 static void on_tick(uv_timer_t *t)
 {
     if (A.shutting_down) return;
+    /* is_leader turns false by time, even while a renew is still blocked in the elector */
+    if (A.leader && atomic_load(&A.leading) && !kube_leader_is_leader(A.leader))
+        exit_lost_leadership();
     if (!A.synced && all_synced()) {
         A.synced = true;
         log_info("caches synced", "informers", "pools,batchsandboxes,pods");
@@ -464,11 +478,7 @@ static void on_tick(uv_timer_t *t)
 
 static void on_wake(uv_async_t *h)
 {
-    if (atomic_load(&A.lost) && !A.shutting_down) {
-        log_error("leader election lost; exiting", "lease", A.o.le_id);
-        shutdown_app(1);
-        return;
-    }
+    if (atomic_load(&A.lost) && !A.shutting_down) exit_lost_leadership();
     on_tick(&A.tick);
 }
 
@@ -531,6 +541,17 @@ static void shutdown_app(int code)
     kube_informer_stop(A.inf_pods, informer_stopped, NULL);
 }
 
+/* The second SIGINT/SIGTERM: shutdown_app blocks the loop (joining workers, releasing the
+ * lease), so this runs as a raw handler; write(2) and _exit are async-signal-safe. */
+static void on_second_signal(int signum)
+{
+    static const char msg[] = "controller: second signal: exiting now\n";
+    (void)signum;
+    ssize_t w = write(2, msg, sizeof(msg) - 1);
+    (void)w;
+    _exit(1);
+}
+
 static void on_signal(uv_signal_t *s, int signum)
 {
     if (A.shutting_down) {
@@ -538,6 +559,14 @@ static void on_signal(uv_signal_t *s, int signum)
         _exit(1);
     }
     log_info("shutting down", "signal", strsignal(signum));
+    uv_signal_stop(&A.sigterm);
+    uv_signal_stop(&A.sigint);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_second_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
     shutdown_app(0);
 }
 
@@ -588,6 +617,24 @@ int main(int argc, char **argv)
         fprintf(stderr, "controller: cannot create the client: %s\n", err);
         metrics_registry_free(A.metrics);
         return EXIT_USAGE;
+    }
+
+    if (A.o.leader_elect) {
+        /* the elector's own client: a renew must fail well within the renew deadline rather
+         * than wait out the 30 s timeout, retries and the rate limit of the reconcilers' client */
+        kube_config_t *lcfg = NULL;
+        rc = kube_config_load(A.o.kubeconfig, &lcfg, err, sizeof(err));
+        kube_client_options_t lco = {
+            .user_agent = COMPONENT "/0.1 leader-election",
+            .timeout_ms = (long)(KUBE_LEADER_RENEW_DEADLINE_S * 1000 / 2),
+            .max_retries = -1,
+            .metrics = A.metrics,
+        };
+        if (rc == 0) rc = kube_client_new(lcfg, &lco, &A.le_client, err, sizeof(err));
+        if (rc < 0) {
+            fprintf(stderr, "controller: cannot create the leader election client: %s\n", err);
+            return EXIT_USAGE;
+        }
     }
 
     uv_loop_init(&A.loop);
@@ -654,7 +701,7 @@ int main(int argc, char **argv)
             .events = A.events,
             .metrics = A.metrics,
         };
-        rc = kube_leader_start(A.client, &lc, &A.leader);
+        rc = kube_leader_start(A.le_client, &lc, &A.leader);
         if (rc < 0) {
             log_error("cannot start leader election", "error", strerror(-rc));
             return 1;
@@ -671,6 +718,7 @@ int main(int argc, char **argv)
     kube_queue_free(A.q_bsbx);
     kube_events_free(A.events);
     kube_client_free(A.client);
+    kube_client_free(A.le_client);
     metrics_registry_free(A.metrics);
     log_info("controller stopped", "exit", A.exit_code ? "1" : "0");
     return A.exit_code;

@@ -96,26 +96,37 @@ void kube_cache_free(kube_cache_t *c)
 
 /* ---- stored form ---- */
 
+/* Out of memory while storing or decoding an object: going on would drop an event or report a
+ * cached object as deleted, with nobody told. Abort, as strbuf does. */
+static void cache_oom(void)
+{
+    fputs("kube cache: out of memory\n", stderr);
+    abort();
+}
+
 /* The stored form of obj: its compact JSON text as a jansson string (no UTF-8
- * re-check: jansson produced it). NULL on OOM. */
+ * re-check: jansson produced it). Aborts on OOM. */
 static json_t *pack(json_t *obj)
 {
     size_t len = json_dumpb(obj, NULL, 0, JSON_COMPACT);
-    if (len == 0) return NULL;
+    if (len == 0) cache_oom(); /* an object always has text ("{}" at least) */
     char *buf = malloc(len);
-    if (!buf) return NULL;
+    if (!buf) cache_oom();
     json_dumpb(obj, buf, len, JSON_COMPACT);
     json_t *s = json_stringn_nocheck(buf, len);
     free(buf);
+    if (!s) cache_oom();
     return s;
 }
 
 /* A fresh tree decoded from a stored form (caller owns it); NULL if packed is
- * NULL. The text was written by pack, so it always decodes. */
+ * NULL. The text was written by pack, so it always decodes: a failure is OOM and aborts. */
 static json_t *unpack(json_t *packed)
 {
     if (!packed) return NULL;
-    return json_loadb(json_string_value(packed), json_string_length(packed), 0, NULL);
+    json_t *o = json_loadb(json_string_value(packed), json_string_length(packed), 0, NULL);
+    if (!o) cache_oom();
+    return o;
 }
 
 /* ---- indexes (callers hold the write lock) ---- */

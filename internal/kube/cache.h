@@ -3,7 +3,9 @@
  * label keys, guarded by a rwlock so reads are safe from any thread. Objects are
  * stored as compact JSON text (memory: about a tenth of a jansson tree) and
  * every read decodes a private copy. Writers (the informer's loop thread) get
- * the deltas back and call handlers outside the lock. */
+ * the deltas back and call handlers outside the lock. Running out of memory while storing or
+ * decoding an object aborts the process (like strbuf): a lost object would otherwise be a
+ * silent drop, or look deleted. */
 #ifndef KUBE_CACHE_H
 #define KUBE_CACHE_H
 

@@ -99,6 +99,7 @@ struct kube_client {
     char *user_agent;
     long timeout_ms;
     int max_retries;
+    bool no_retries; /* max_retries < 0: not even the GET transport retries */
     bool limited;
     kube_bucket_t bucket;
     metric_t *m_requests, *m_duration;
@@ -155,6 +156,7 @@ int kube_client_new(kube_config_t *cfg, const kube_client_options_t *opts, kube_
     c->max_retries = o.max_retries == 0  ? DEFAULT_MAX_RETRIES
                      : o.max_retries < 0 ? 0
                                          : o.max_retries;
+    c->no_retries = o.max_retries < 0;
     c->limited = o.qps > 0;
     if (c->limited) kube_bucket_init(&c->bucket, o.qps, o.burst);
     if (o.metrics) {
@@ -468,7 +470,7 @@ int kube_request(kube_client_t *c, const char *method, const char *path, const c
         if (code == 0) {
             strbuf_free(&x.body);
             status_transport(st, errmsg);
-            if (is_get && transport_tries < GET_TRANSPORT_TRIES) {
+            if (is_get && !c->no_retries && transport_tries < GET_TRANSPORT_TRIES) {
                 /* 100, 200, 400 ms */
                 sleep_s(0.1 * (double)(1 << transport_tries));
                 transport_tries++;

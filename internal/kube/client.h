@@ -1,5 +1,7 @@
 /* client: the project's one Kubernetes REST client, over libcurl. It owns connection reuse
- * (one easy handle per calling thread, kept alive), TLS and authentication from a kube_config,
+ * (one easy handle per calling thread, kept alive until kube_client_free: meant for long-lived
+ * threads; each short-lived thread that calls it leaves a handle and its connection behind until
+ * then), TLS and authentication from a kube_config,
  * the client-side rate limit (QPS/burst), retries honouring Retry-After on 429/5xx, Status
  * decoding, and typed helpers for reads and writes. Blocking calls are safe from any thread. */
 #ifndef KUBE_CLIENT_H
@@ -16,11 +18,14 @@
 typedef struct kube_client kube_client_t;
 
 typedef struct kube_client_options {
-    double qps;             /* client-side requests per second; 0 = unlimited */
-    int burst;              /* bucket size (>= 1 when qps > 0) */
-    const char *user_agent; /* NULL = "sandbox-controller/0.1 (linux/amd64)" */
-    long timeout_ms;        /* per ordinary request (not watches); 0 = 30000 */
-    int max_retries;        /* retries of 429/5xx answers with Retry-After; 0 = 10, <0 = none */
+    double qps;                  /* client-side requests per second; 0 = unlimited */
+    int burst;                   /* bucket size (>= 1 when qps > 0) */
+    const char *user_agent;      /* NULL = "sandbox-controller/0.1 (linux/amd64)" */
+    long timeout_ms;             /* per ordinary request (not watches); 0 = 30000 */
+    int max_retries;             /* retries of 429/5xx answers with Retry-After; 0 = 10. < 0 = no
+                                  * retries at all: neither those nor the GET retries after a
+                                  * transport error (3, 100-400 ms apart), so one call takes at most
+                                  * about timeout_ms (a leader elector's renew) */
     metrics_registry_t *metrics; /* borrowed, may be NULL: rest_client_requests_total{code,method},
                                   * rest_client_request_duration_seconds */
 } kube_client_options_t;

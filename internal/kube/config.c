@@ -306,6 +306,10 @@ static int parse_cluster(parse_ctx_t *ctx, json_t *cl, size_t idx, kube_config_t
         return -EINVAL;
     }
     c->server = strdup(server);
+    if (!c->server) {
+        PERR(ctx, "%s.server: out of memory", where);
+        return -ENOMEM;
+    }
     size_t n = strlen(c->server);
     while (n > 0 && c->server[n - 1] == '/')
         c->server[--n] = 0;
@@ -345,7 +349,7 @@ static int parse_user(parse_ctx_t *ctx, json_t *u, size_t idx, kube_config_t *c)
     const char *token, *token_file;
     if (opt_str(ctx, u, "token", where, &token) || opt_str(ctx, u, "tokenFile", where, &token_file))
         return -EINVAL;
-    if (token && *token) c->token = strdup(token);
+    if (token && *token && !(c->token = strdup(token))) return -ENOMEM;
     if (token_file && *token_file) {
         char full[PATH_MAX + 64];
         resolve_path(ctx, token_file, full, sizeof full);
@@ -359,6 +363,7 @@ static int parse_user(parse_ctx_t *ctx, json_t *u, size_t idx, kube_config_t *c)
         c->cached_token = dup_trimmed(text);
         c->token_read_at = mono_s();
         free(text);
+        if (!c->token_file || !c->cached_token) return -ENOMEM;
     }
     return 0;
 }
@@ -438,7 +443,8 @@ int kube_config_parse(const char *text, size_t len, const char *path, kube_confi
     if (us && (rc = parse_user(&ctx, us, us_i, c)) != 0) goto out;
     c->namespace_ = strdup(ns && *ns ? ns : "default");
     c->source = strdup(ctx.path);
-    rc = 0;
+    rc = !c->namespace_ || !c->source ? -ENOMEM : 0;
+    if (rc) goto out;
     *out = c;
     c = NULL;
 out:
@@ -477,11 +483,19 @@ int kube_config_in_cluster(const char *sa_dir, kube_config_t **out, char *err, s
     c->cached_token = dup_trimmed(token);
     c->token_read_at = mono_s();
     free(token);
+    if (!c->token_file || !c->cached_token) {
+        kube_config_free(c);
+        return -ENOMEM;
+    }
 
     strbuf_t s = {0};
     bool v6 = strchr(host, ':') != NULL && host[0] != '[';
     strbuf_printf(&s, "https://%s%s%s:%s", v6 ? "[" : "", host, v6 ? "]" : "", port);
     c->server = s.p;
+    if (!c->server) {
+        kube_config_free(c);
+        return -ENOMEM;
+    }
 
     /* As client-go: a missing or unreadable CA bundle leaves the system roots in place. */
     snprintf(path, sizeof path, "%s/ca.crt", sa_dir);
@@ -494,13 +508,17 @@ int kube_config_in_cluster(const char *sa_dir, kube_config_t **out, char *err, s
     if (read_file(path, &ns, NULL) == 0) {
         c->namespace_ = dup_trimmed(ns);
         free(ns);
-        if (!*c->namespace_) {
+        if (c->namespace_ && !*c->namespace_) {
             free(c->namespace_);
             c->namespace_ = NULL;
         }
     }
     if (!c->namespace_) c->namespace_ = strdup("default");
     c->source = strdup("in-cluster");
+    if (!c->namespace_ || !c->source) {
+        kube_config_free(c);
+        return -ENOMEM;
+    }
     *out = c;
     return 0;
 }

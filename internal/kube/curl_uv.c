@@ -85,6 +85,8 @@ static void check_done(kube_curl_uv_t *m)
         transfer_t *t = NULL;
         curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&t);
         curl_multi_remove_handle(m->multi, easy);
+        /* t is freed below: a later kube_curl_uv_remove(easy) must find nothing */
+        curl_easy_setopt(easy, CURLOPT_PRIVATE, NULL);
         m->running--;
         if (!t) continue;
         xfer_unlink(m, t);
@@ -223,6 +225,8 @@ int kube_curl_uv_running(const kube_curl_uv_t *m)
 
 void kube_curl_uv_close(kube_curl_uv_t *m, void (*closed)(void *ud), void *ud)
 {
+    /* closing first: a done callback that adds a transfer again gets -EIO, so the loop ends */
+    m->closing = true;
     while (m->xfers) {
         transfer_t *t = m->xfers;
         CURL *easy = t->easy;
@@ -231,7 +235,6 @@ void kube_curl_uv_close(kube_curl_uv_t *m, void (*closed)(void *ud), void *ud)
         kube_curl_uv_remove(m, easy);
         done(easy, CURLE_ABORTED_BY_CALLBACK, dud);
     }
-    m->closing = true;
     m->closed = closed;
     m->closed_ud = ud;
     curl_multi_cleanup(m->multi); /* may still report sockets to remove */

@@ -23,13 +23,15 @@ int kube_curl_uv_new(uv_loop_t *loop, kube_curl_uv_t **out);
  * fine. Returns 0, -ENOMEM or -EIO. */
 int kube_curl_uv_add(kube_curl_uv_t *m, CURL *easy, kube_curl_done_fn done, void *ud);
 /* Cancels a transfer: no done call; easy belongs to the caller again. Not from
- * inside a curl callback of that transfer. */
+ * inside a curl callback of that transfer. A no-op for an easy handle that is not
+ * in a transfer (never added, or its done already ran). */
 void kube_curl_uv_remove(kube_curl_uv_t *m, CURL *easy);
 /* Number of transfers in progress. */
 int kube_curl_uv_running(const kube_curl_uv_t *m);
 /* Cancels what is left (each gets done(easy, CURLE_ABORTED_BY_CALLBACK, ud)),
  * cleans up the multi and closes every handle; closed(ud) runs on the loop once
- * all are closed, after which m is freed. closed may be NULL. */
+ * all are closed, after which m is freed. closed may be NULL. From the start of
+ * the call, kube_curl_uv_add fails with -EIO (also from those done callbacks). */
 void kube_curl_uv_close(kube_curl_uv_t *m, void (*closed)(void *ud), void *ud);
 
 #endif

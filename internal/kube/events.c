@@ -194,6 +194,7 @@ static void map_put(kube_events_t *ev, const char *key, const char *ns, const ch
     e->count = count;
     e->last_s = now_s;
     list_push_front(ev, e);
+    if (!e->ns || !e->name) map_remove(ev, e); /* OOM: forget it rather than keep a half entry */
 }
 
 /* ---- recorder ---- */
@@ -276,6 +277,13 @@ int kube_event_record(kube_events_t *ev, json_t *obj, const char *type, const ch
         list_push_front(ev, e);
         ns = strdup(e->ns);
         name = strdup(e->name);
+        if (!ns || !name) {
+            pthread_mutex_unlock(&ev->mu);
+            free(ns);
+            free(name);
+            free(key);
+            return -ENOMEM;
+        }
     }
     pthread_mutex_unlock(&ev->mu);
 

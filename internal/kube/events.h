@@ -3,7 +3,9 @@
  * repeat of the same (object uid, type, reason, message) within 10 minutes bumps the count and
  * lastTimestamp of the event already written (a merge PATCH) instead of creating another (the
  * event correlator, simplified: no aggregation of similar messages, no spam filter). The
- * repeats are remembered in a bounded LRU map. Thread-safe; writes are blocking API calls. */
+ * repeats are remembered in a bounded LRU map. Thread-safe; writes are blocking API calls. The
+ * repeat is known once the first Event is written: two threads recording the same new event at
+ * the same moment may both create one (later repeats patch the one remembered last). */
 #ifndef KUBE_EVENTS_H
 #define KUBE_EVENTS_H
 

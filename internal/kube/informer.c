@@ -306,7 +306,10 @@ static void on_list_done(CURL *easy, CURLcode res, void *ud)
     {
         if (!json_is_object(it)) continue;
         json_t *obj = transform(inf, json_incref(it));
-        if (obj) json_array_append_new(inf->items, obj);
+        if (obj && json_array_append_new(inf->items, obj) != 0) {
+            json_decref(page);
+            return list_failed(inf, "out of memory", NULL);
+        }
     }
     json_array_clear(items); /* the items are now held by inf->items (or transformed copies) */
     const char *cont = jsonx_str(page, "metadata.continue", "");
@@ -364,6 +367,8 @@ static void start_list(kube_informer_t *inf)
     inf->items = json_array();
     free(inf->continue_tok);
     inf->continue_tok = NULL;
+    /* no array to collect into: applying an empty list would delete everything cached */
+    if (!inf->items) return list_failed(inf, "out of memory", NULL);
     list_page(inf);
 }
 
@@ -372,6 +377,12 @@ static void start_list(kube_informer_t *inf)
 static int on_event(kube_watch_type_t type, json_t *obj, void *ud)
 {
     kube_informer_t *inf = ud;
+    /* stopped by a handler while more events of this transfer were buffered: no handler runs
+     * after kube_informer_stop (obj is ours, as the decoder hands it over) */
+    if (inf->stopping) {
+        json_decref(obj);
+        return 1;
+    }
     inf->watch_events++;
     pthread_mutex_lock(&inf->mu);
     inf->stats.events++;
@@ -469,8 +480,10 @@ static void on_watch_done(CURL *easy, CURLcode res, void *ud)
         pthread_mutex_lock(&inf->mu);
         inf->stats.expired++;
         pthread_mutex_unlock(&inf->mu);
-        log_debug("informer watch expired, relisting", "resource", inf->res_label, "message", msg);
-        return start_list(inf);
+        log_debug("informer watch expired, relisting after a back-off", "resource", inf->res_label,
+                  "message", msg);
+        /* client-go runs every ListAndWatch return, 410 included, through its back-off */
+        return retry_later(inf, true);
     }
     if (end == 2 || end == 3 || http_err || (res != CURLE_OK && res != CURLE_WRITE_ERROR)) {
         note_restart(inf, "error");

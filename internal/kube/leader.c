@@ -1,6 +1,7 @@
 /* leader: client-go's Lease-based leader election. The pure half decides (create, wait, acquire,
  * renew) and builds the Lease to write; the elector thread loops acquire -> renew -> release with
- * blocking client calls, handles 409 on renew by re-reading, and reports transitions. */
+ * blocking client calls, handles 409 on renew by re-reading, and reports transitions. Leadership
+ * is bounded by time: it lasts renewDeadline from the start of the last successful write. */
 #include "kube/leader.h"
 
 #include <errno.h>
@@ -157,6 +158,12 @@ struct kube_leader {
     pthread_cond_t cond;
     bool stopping;
     atomic_bool leading;
+    double last_renew_s; /* (mu) monotonic start of our last successful Lease write */
+    /* the "became leader" Event, written on its own thread off the renew path */
+    pthread_t event_thread;
+    bool event_started;
+    json_t *event_obj;
+    char event_msg[320];
     atomic_ulong conflicts;
     json_t *cached; /* the Lease as last read or written by us (elector thread
                        only) */
@@ -224,13 +231,38 @@ static void report_transition(kube_leader_t *le)
     if (le->cb.on_new_leader && holder[0]) le->cb.on_new_leader(holder, le->cb.ud);
 }
 
+/* A write that started at t0 succeeded: the lease is ours until at least t0 + duration. */
+static void note_written(kube_leader_t *le, double t0)
+{
+    pthread_mutex_lock(&le->mu);
+    le->last_renew_s = t0;
+    pthread_mutex_unlock(&le->mu);
+}
+
+/* The last successful write started less than renewDeadline ago. */
+static bool written_recently(kube_leader_t *le)
+{
+    pthread_mutex_lock(&le->mu);
+    double last = le->last_renew_s;
+    pthread_mutex_unlock(&le->mu);
+    return kube_now_s() - last < le->renew_deadline_s;
+}
+
+/* Leading, and the lease renewed within renewDeadline. */
+static bool leader_valid(kube_leader_t *le)
+{
+    return atomic_load(&le->leading) && written_recently(le);
+}
+
 static int put_lease(kube_leader_t *le, json_t *body, kube_status_t *st)
 {
     json_t *out = NULL;
+    double t0 = kube_now_s();
     int rc = kube_update(le->client, &KUBE_RES_LEASES, le->ns, body, NULL, &out, st);
     if (rc == 0) {
         set_cached(le, out);
         observe_written(le);
+        note_written(le, t0);
     }
     return rc;
 }
@@ -287,11 +319,13 @@ static bool try_acquire_or_renew(kube_leader_t *le)
     case KUBE_LEADER_CREATE: {
         json_t *body = kube_leader_lease_body(act, NULL, le->ns, le->name, le->identity, dur, now);
         json_t *out = NULL;
+        double t0 = kube_now_s();
         rc = kube_create(le->client, &KUBE_RES_LEASES, le->ns, body, &out, &st);
         json_decref(body);
         if (rc == 0) {
             set_cached(le, out);
             observe_written(le);
+            note_written(le, t0);
             ok = true;
         } else {
             log_warn("error creating lease", "lease", le->name, "error", st.message);
@@ -350,6 +384,36 @@ static void release(kube_leader_t *le)
     log_warn("failed to release leader lease", "lease", le->name, "error", st.message);
 }
 
+static void *event_main(void *arg)
+{
+    kube_leader_t *le = arg;
+    kube_event_record(le->cb.events, le->event_obj, KUBE_EVENT_NORMAL, "LeaderElection",
+                      le->event_msg);
+    return NULL;
+}
+
+/* Records "<identity> became leader" on another thread: the write is a blocking call on the
+ * events' client and must not delay the first renew. */
+static void record_became_leader(kube_leader_t *le)
+{
+    if (!le->cb.events || !le->cached) return;
+    le->event_obj = json_deep_copy(le->cached);
+    if (!le->event_obj) return;
+    snprintf(le->event_msg, sizeof(le->event_msg), "%s became leader", le->identity);
+    if (pthread_create(&le->event_thread, NULL, event_main, le) == 0)
+        le->event_started = true;
+    else
+        log_warn("cannot start the leader event thread", "lease", le->name);
+}
+
+static void lost_leadership(kube_leader_t *le, const char *why)
+{
+    atomic_store(&le->leading, false);
+    metrics_set(le->m_status, le->name, 0);
+    log_error(why, "lease", le->name, "namespace", le->ns);
+    if (le->cb.on_stopped_leading) le->cb.on_stopped_leading(le->cb.ud);
+}
+
 static void *leader_main(void *arg)
 {
     kube_leader_t *le = arg;
@@ -357,7 +421,9 @@ static void *leader_main(void *arg)
              "identity", le->identity);
     for (;;) {
         if (leader_stopping(le)) return NULL;
-        if (try_acquire_or_renew(le)) break;
+        /* an acquiring write so slow that it is already past the renew deadline does not
+         * make us leader: the next attempt renews it */
+        if (try_acquire_or_renew(le) && written_recently(le)) break;
         /* wait.JitterUntil(retryPeriod, 1.2): period + rand * 1.2 * period */
         le->rng ^= le->rng << 13;
         le->rng ^= le->rng >> 7;
@@ -378,39 +444,39 @@ static void *leader_main(void *arg)
         }
         if (leader_sleep(le, delay)) return NULL;
     }
+    /* stopped while the acquiring write was in flight: no callback, give the lease back */
+    if (leader_stopping(le)) goto out;
     atomic_store(&le->leading, true);
     metrics_set(le->m_status, le->name, 1);
     log_info("successfully acquired lease", "lease", le->name, "namespace", le->ns, "identity",
              le->identity);
-    if (le->cb.events) {
-        char msg[320];
-        snprintf(msg, sizeof(msg), "%s became leader", le->identity);
-        kube_event_record(le->cb.events, le->cached, KUBE_EVENT_NORMAL, "LeaderElection", msg);
-    }
+    record_became_leader(le);
     if (le->cb.on_started_leading) le->cb.on_started_leading(le->cb.ud);
 
     for (;;) {
         if (leader_sleep(le, le->retry_period_s)) break;
-        double deadline = kube_now_s() + le->renew_deadline_s;
+        /* client-go's renew loop: retry every retryPeriod until renewDeadline has passed since
+         * the last successful write (not since this round began: a slow attempt counts) */
         bool renewed = false;
         for (;;) {
             if (try_acquire_or_renew(le)) {
                 renewed = true;
                 break;
             }
-            if (kube_now_s() + le->retry_period_s >= deadline) break;
-            if (leader_sleep(le, le->retry_period_s)) break;
+            if (!leader_valid(le)) break;
+            pthread_mutex_lock(&le->mu);
+            double left = le->last_renew_s + le->renew_deadline_s - kube_now_s();
+            pthread_mutex_unlock(&le->mu);
+            if (left <= 0) break;
+            if (leader_sleep(le, left < le->retry_period_s ? left : le->retry_period_s)) break;
         }
         if (leader_stopping(le)) break;
-        if (!renewed) {
-            atomic_store(&le->leading, false);
-            metrics_set(le->m_status, le->name, 0);
-            log_error("failed to renew lease within the renew deadline: leadership lost", "lease",
-                      le->name, "namespace", le->ns);
-            if (le->cb.on_stopped_leading) le->cb.on_stopped_leading(le->cb.ud);
+        if (!renewed || !leader_valid(le)) {
+            lost_leadership(le, "failed to renew lease within the renew deadline: leadership lost");
             return NULL;
         }
     }
+out:
     /* stopping while leading */
     release(le);
     atomic_store(&le->leading, false);
@@ -479,6 +545,8 @@ void kube_leader_stop(kube_leader_t *le)
     pthread_cond_broadcast(&le->cond);
     pthread_mutex_unlock(&le->mu);
     pthread_join(le->thread, NULL);
+    if (le->event_started) pthread_join(le->event_thread, NULL);
+    json_decref(le->event_obj);
     json_decref(le->cached);
     pthread_cond_destroy(&le->cond);
     pthread_mutex_destroy(&le->mu);
@@ -490,7 +558,7 @@ void kube_leader_stop(kube_leader_t *le)
 
 bool kube_leader_is_leader(kube_leader_t *le)
 {
-    return le && atomic_load(&le->leading);
+    return le && leader_valid(le);
 }
 
 unsigned long kube_leader_conflicts(kube_leader_t *le)

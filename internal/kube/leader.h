@@ -85,18 +85,30 @@ typedef struct kube_leader_config {
     void (*on_stopped_leading)(void *ud);
     void (*on_new_leader)(const char *identity, void *ud);
     void *ud;
-    kube_events_t *events; /* borrowed, may be NULL: "<identity> became leader" on the Lease */
+    kube_events_t *events;       /* borrowed, may be NULL: "<identity> became leader" on the Lease,
+                                  * written on a thread of its own (joined by kube_leader_stop) so a
+                                  * slow events API never delays a renew */
     metrics_registry_t *metrics; /* may be NULL: leader_election_master_status{name},
                                   * leader_election_conflicts_total{name} */
 } kube_leader_config_t;
 
 typedef struct kube_leader kube_leader_t;
 
-/* Starts the elector thread (strings are copied). Returns 0 or -errno. */
+/* Starts the elector thread (strings are copied). client is borrowed and should be the
+ * elector's own: one call on it must end well within the renew deadline, so give it
+ * timeout_ms <= renewDeadline / 2 and max_retries < 0 (no retries), and no rate limit shared
+ * with the reconcilers. A renew still in flight at the deadline does not extend leadership (see
+ * kube_leader_is_leader); the deadline counts from the start of the last successful write.
+ * Returns 0 or -errno. */
 int kube_leader_start(kube_client_t *client, const kube_leader_config_t *cfg, kube_leader_t **out);
 /* Stops the elector: interrupts its waits, waits for a call in flight, releases the Lease if we
- * hold it, joins the thread and frees. Call from any thread but a callback. */
+ * hold it, joins the thread and frees. on_started_leading does not run once stop was called
+ * (an acquisition that completes meanwhile is released). Takes up to about two calls of the
+ * client's timeout. Call from any thread but a callback. */
 void kube_leader_stop(kube_leader_t *le);
+/* True while we lead and the last successful Lease write started less than renewDeadline ago:
+ * it turns false by time, while a renew is still blocked, before on_stopped_leading runs.
+ * Callers that act only as leader check it (and should exit once it turns false). */
 bool kube_leader_is_leader(kube_leader_t *le);
 /* Renew PUTs answered 409 Conflict (and then re-read and retried). */
 unsigned long kube_leader_conflicts(kube_leader_t *le);

@@ -48,7 +48,9 @@ typedef struct kube_workers kube_workers_t;
 /* Starts n threads that take keys and call fn (never two at once for one key). Metrics (may be
  * NULL): controller_runtime_reconcile_total{controller,result="success|error|requeue|
  * requeue_after"}, controller_runtime_reconcile_errors_total{controller},
- * controller_runtime_reconcile_time_seconds{controller} (histogram). Returns 0 or -errno. */
+ * controller_runtime_reconcile_time_seconds{controller} (histogram). Returns 0 or -errno. When a
+ * thread cannot be created after others were, the queue is shut down (the only way to stop the
+ * ones started) before -errno is returned: the caller's queue is then unusable. */
 int kube_workers_start(kube_queue_t *q, int n, kube_reconcile_fn fn, void *ud,
                        const char *controller, metrics_registry_t *metrics, kube_workers_t **out);
 /* Shuts the queue down, lets each worker finish the key in hand, joins and frees. */

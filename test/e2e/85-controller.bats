@@ -254,6 +254,76 @@ YAML
     holder_is intruder
 }
 
+# A fake API server whose Lease PUTs (renew and release) hang for a minute; every other read is
+# 404. Writes its port to $1 and a line per PUT to $2.
+slow_lease_api() {
+    cat >"$BATS_TEST_TMPDIR/slowapi.py" <<'PY'
+import http.server, json, os, sys, time
+lease = {}
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def log_message(self, *a): pass
+    def send(self, code, obj):
+        b = json.dumps(obj).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(b)))
+        self.end_headers()
+        self.wfile.write(b)
+    def body(self):
+        return json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))) or b"{}")
+    def do_GET(self):
+        if "/leases/" in self.path and "l" in lease:
+            return self.send(200, lease["l"])
+        details = {"name": "x"} if "/leases/" in self.path else {}
+        self.send(404, {"kind": "Status", "code": 404, "reason": "NotFound", "details": details})
+    def do_POST(self):
+        o = self.body()
+        o["metadata"]["resourceVersion"] = "1"
+        lease["l"] = o
+        self.send(201, o)
+    def do_PUT(self):
+        self.body()
+        with open(sys.argv[2], "a") as f:
+            f.write("PUT\n")
+        time.sleep(60)
+s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+s.daemon_threads = True
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write(str(s.server_address[1]))
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+s.serve_forever()
+PY
+    python3 "$BATS_TEST_TMPDIR/slowapi.py" "$1" "$2" &
+    CTL_PIDS="$CTL_PIDS $!"
+    wait_until 10 test -s "$1"
+}
+
+@test "SIGTERM then SIGINT while the lease renew and release hang: the second signal exits 1 at once" {
+    slow_lease_api "$BATS_TEST_TMPDIR/port" "$BATS_TEST_TMPDIR/puts"
+    cat >"$BATS_TEST_TMPDIR/kc" <<EOF
+apiVersion: v1
+kind: Config
+current-context: c
+contexts: [{name: c, context: {cluster: k, namespace: default}}]
+clusters: [{name: k, cluster: {server: "http://127.0.0.1:$(cat "$BATS_TEST_TMPDIR/port")"}}]
+EOF
+    KUBECONFIG="$BATS_TEST_TMPDIR/kc" start_ctl a --leader-elect
+    wait_until 20 logged a 'msg="successfully acquired lease"'
+    # the first renew is in flight and hangs
+    wait_until 20 test -s "$BATS_TEST_TMPDIR/puts"
+    kill -TERM "$a_PID"
+    wait_until 10 logged a 'msg="shutting down"'
+    # the lease is still being given back (the renew, then the release, each up to 5 s)
+    if exited "$a_PID"; then return 1; fi
+    kill -INT "$a_PID"
+    # the loop is blocked in the shutdown: only a raw handler can act on the second signal
+    wait_until 2 exited "$a_PID"
+    reap "$a_PID"
+    [ "$ctl_rc" = 1 ]
+    logged a 'second signal: exiting now'
+}
+
 @test "bad flags and bad kubeconfigs exit 2 with a clear message" {
     run "$BIN/controller" --no-such-flag
     [ "$status" = 2 ]

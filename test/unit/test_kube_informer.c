@@ -15,6 +15,7 @@
 
 #include "base/http_server.h"
 #include "base/jsonx.h"
+#include "kube/curl_uv.h"
 #include "kube/informer.h"
 
 #define CM(name, uid, rv)                                                                          \
@@ -31,7 +32,13 @@ typedef struct step {
     int code;
     const char *body;
     bool stream, hold;
+    bool mark;       /* starts a MARK_MS timer on the loop when served */
+    bool after_mark; /* must not be requested before that timer fired (a back-off ran) */
 } step_t;
+
+/* Below the reflector's first back-off (0.8 s and more): on the one loop the mark timer always
+ * fires before a back-off timer started at the same time, and after an immediate request. */
+#define MARK_MS 300
 
 typedef struct harness {
     uv_loop_t loop;
@@ -42,7 +49,10 @@ typedef struct harness {
     char log[4096];      /* handler calls */
     kube_informer_t *inf;
     http_request_t *held;
-    uv_timer_t guard;
+    uv_timer_t guard, mark;
+    bool marked;
+    bool stop_on_add; /* on_add stops the informer (instead of the last held step) */
+    bool stop_asked;
     bool stopped;
 } harness_t;
 
@@ -62,6 +72,13 @@ static void on_stopped(void *ud)
     }
     http_server_stop(h->srv);
     uv_close((uv_handle_t *)&h->guard, NULL);
+    uv_close((uv_handle_t *)&h->mark, NULL);
+}
+
+static void on_mark(uv_timer_t *t)
+{
+    harness_t *h = t->data;
+    h->marked = true;
 }
 
 static void handler(http_request_t *req, void *ud)
@@ -76,6 +93,12 @@ static void handler(http_request_t *req, void *ud)
     const step_t *s = &h->script[h->next++];
     if (s->expect && !strstr(req->query, s->expect))
         fail_msg("request %zu: query \"%s\" lacks \"%s\"", h->next, req->query, s->expect);
+    if (s->after_mark && !h->marked)
+        fail_msg("request %zu (%s) came without a back-off", h->next, req->query);
+    if (s->mark) {
+        h->marked = false;
+        uv_timer_start(&h->mark, on_mark, MARK_MS, 0);
+    }
     if (!s->stream) {
         http_respond(req, s->code, "application/json", s->body, strlen(s->body), NULL);
         return;
@@ -86,7 +109,7 @@ static void handler(http_request_t *req, void *ud)
         h->held = req;
         http_request_on_close(req, on_held_close, h);
         /* the script is done: stop the informer once it has applied what it got */
-        kube_informer_stop(h->inf, on_stopped, h);
+        if (!h->stop_on_add) kube_informer_stop(h->inf, on_stopped, h);
     } else {
         http_stream_end(req);
     }
@@ -104,7 +127,13 @@ static void logf_(harness_t *h, const char *fmt, json_t *o, json_t *n)
 
 static void on_add(json_t *o, void *ud)
 {
+    harness_t *h = ud;
     logf_(ud, "A:%s%s@%s ", NULL, o);
+    if (h->stop_on_add && h->stopped) fail_msg("a handler ran after the informer stopped");
+    if (h->stop_on_add && !h->stop_asked) {
+        h->stop_asked = true;
+        kube_informer_stop(h->inf, on_stopped, h);
+    }
 }
 
 static void on_update(json_t *o, json_t *n, void *ud)
@@ -123,10 +152,12 @@ static void on_guard(uv_timer_t *t)
     fail_msg("timed out after %zu of %zu requests:\n%s", h->next, h->nsteps, h->requests);
 }
 
-/* Runs an informer on configmaps in ns against the script until the last (held) step. */
-static void run(harness_t *h, const step_t *script, size_t n)
+/* Runs an informer on configmaps in ns against the script until the last (held) step, or until
+ * the first add when stop_on_add. */
+static void run_opts(harness_t *h, const step_t *script, size_t n, bool stop_on_add)
 {
     memset(h, 0, sizeof *h);
+    h->stop_on_add = stop_on_add;
     h->script = script;
     h->nsteps = n;
     uv_loop_init(&h->loop);
@@ -150,6 +181,8 @@ static void run(harness_t *h, const step_t *script, size_t n)
     uv_timer_init(&h->loop, &h->guard);
     h->guard.data = h;
     uv_timer_start(&h->guard, on_guard, 20000, 0);
+    uv_timer_init(&h->loop, &h->mark);
+    h->mark.data = h;
     assert_int_equal(kube_informer_start(h->inf), 0);
     uv_run(&h->loop, UV_RUN_DEFAULT);
     assert_true(h->stopped);
@@ -158,11 +191,17 @@ static void run(harness_t *h, const step_t *script, size_t n)
     kube_client_free(c);
 }
 
+static void run(harness_t *h, const step_t *script, size_t n)
+{
+    run_opts(h, script, n, false);
+}
+
 static void test_list_watch_relist(void **state)
 {
     static const step_t script[] = {
-        {"limit=2", 200, LIST("10", ",\"continue\":\"tok1\"", CM("a", "u1", "1")), false, false},
-        {"continue=tok1", 200, LIST("10", "", CM("b", "u2", "2")), false, false},
+        {"limit=2", 200, LIST("10", ",\"continue\":\"tok1\"", CM("a", "u1", "1")), false, false,
+         false, false},
+        {"continue=tok1", 200, LIST("10", "", CM("b", "u2", "2")), false, false, false, false},
         {"watch=1&resourceVersion=10&allowWatchBookmarks=true&timeoutSeconds=", 200,
          EV("MODIFIED", CM("a", "u1", "11")) EV(
              "ADDED",
@@ -171,12 +210,13 @@ static void test_list_watch_relist(void **state)
                        "\"15\"}}}\n"
                        "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"status\":\"Failure\","
                        "\"reason\":\"Expired\",\"code\":410,\"message\":\"too old\"}}\n",
-         true, false},
-        /* relist: b is gone, c was recreated with another uid, a unchanged */
-        {"limit=2", 200, LIST("20", "", CM("a", "u1", "11") "," CM("c", "u9", "20")), false, false},
-        {"resourceVersion=20&", 200, EV("DELETED", CM("a", "u1", "21")), true, false},
+         true, false, true, false},
+        /* relist after a back-off: b is gone, c was recreated with another uid, a unchanged */
+        {"limit=2", 200, LIST("20", "", CM("a", "u1", "11") "," CM("c", "u9", "20")), false, false,
+         false, true},
+        {"resourceVersion=20&", 200, EV("DELETED", CM("a", "u1", "21")), true, false, false, false},
         /* a clean end: re-watch at once from the last version */
-        {"resourceVersion=21&", 200, "", true, true},
+        {"resourceVersion=21&", 200, "", true, true, false, false},
     };
     harness_t h;
     run(&h, script, sizeof script / sizeof script[0]);
@@ -209,20 +249,22 @@ static void test_type_missing_then_errors(void **state)
          "{\"kind\":\"Status\",\"status\":\"Failure\",\"reason\":\"NotFound\","
          "\"code\":404,\"message\":\"the server could not find the requested "
          "resource\"}",
-         false, false},
-        {"limit=", 200, LIST("5", "", CM("a", "u1", "5")), false, false},
+         false, false, false, false},
+        {"limit=", 200, LIST("5", "", CM("a", "u1", "5")), false, false, false, false},
         /* an ERROR other than 410: back off, then watch again from the last version */
         {"resourceVersion=5&", 200,
          EV("MODIFIED", CM("a", "u1", "6")) "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\","
                                             "\"code\":500,\"message\":\"boom\"}}\n",
-         true, false},
+         true, false, false, false},
         /* a garbage line: same */
-        {"resourceVersion=6&", 200, EV("MODIFIED", CM("a", "u1", "7")) "not json\n", true, false},
+        {"resourceVersion=6&", 200, EV("MODIFIED", CM("a", "u1", "7")) "not json\n", true, false,
+         false, false},
         /* HTTP 410 on the watch request itself: relist */
         {"resourceVersion=7&", 410, "{\"kind\":\"Status\",\"reason\":\"Expired\",\"code\":410}",
-         false, false},
-        {"limit=", 200, LIST("9", "", CM("a", "u1", "9")), false, false},
-        {"resourceVersion=9&", 200, "", true, true},
+         false, false, true, false},
+        /* the relist comes after a back-off (client-go's BackoffUntil), not at once */
+        {"limit=", 200, LIST("9", "", CM("a", "u1", "9")), false, false, false, true},
+        {"resourceVersion=9&", 200, "", true, true, false, false},
     };
     harness_t h;
     run(&h, script, sizeof script / sizeof script[0]);
@@ -234,11 +276,66 @@ static void test_type_missing_then_errors(void **state)
     kube_informer_free(h.inf);
 }
 
+/* A handler stops the informer while more events of the same transfer are buffered (three in
+ * one write): no handler runs after the stop, and tearing the finished transfer down later does
+ * not touch freed memory (ASan build). */
+static void test_stop_from_handler_mid_transfer(void **state)
+{
+    static const step_t script[] = {
+        {"limit=2", 200, LIST("1", "", ""), false, false, false, false},
+        {"resourceVersion=1&", 200,
+         EV("ADDED", CM("a", "u1", "2")) EV("ADDED", CM("b", "u2", "3"))
+             EV("ADDED", CM("c", "u3", "4")),
+         true, true, false, false},
+    };
+    harness_t h;
+    run_opts(&h, script, sizeof script / sizeof script[0], true);
+    assert_string_equal(h.log, "A:a@2 ");
+    kube_informer_free(h.inf);
+}
+
+/* curl_uv (the informer's engine): a done callback that adds its transfer again while
+ * kube_curl_uv_close cancels it gets -EIO, so close ends. */
+static int readds;
+static bool cm_closed;
+
+static void readd_done(CURL *easy, CURLcode res, void *ud)
+{
+    kube_curl_uv_t *m = ud;
+    assert_int_equal(res, CURLE_ABORTED_BY_CALLBACK);
+    if (++readds > 3) fail_msg("kube_curl_uv_close keeps running done callbacks");
+    if (kube_curl_uv_add(m, easy, readd_done, m) == 0) return;
+    curl_easy_cleanup(easy);
+}
+
+static void on_cm_closed(void *ud)
+{
+    cm_closed = true;
+}
+
+static void test_curl_uv_close_with_readding_done(void **state)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    kube_curl_uv_t *m;
+    assert_int_equal(kube_curl_uv_new(&loop, &m), 0);
+    CURL *easy = curl_easy_init();
+    curl_easy_setopt(easy, CURLOPT_URL, "http://127.0.0.1:9/");
+    assert_int_equal(kube_curl_uv_add(m, easy, readd_done, m), 0);
+    kube_curl_uv_close(m, on_cm_closed, NULL);
+    assert_int_equal(readds, 1);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_true(cm_closed);
+    assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_list_watch_relist),
         cmocka_unit_test(test_type_missing_then_errors),
+        cmocka_unit_test(test_stop_from_handler_mid_transfer),
+        cmocka_unit_test(test_curl_uv_close_with_readding_done),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,8 @@
 /* test_kube_leader: the pure half of Lease leader election: the client-go decision table
  * (create, wait, acquire, renew; expiry measured by the local observation clock, not renewTime)
- * and the Lease bodies written for create, acquire, renew and release. */
+ * and the Lease bodies written for create, acquire, renew and release; and the elector against
+ * a scripted API server whose renew PUTs hang: leadership ends by time while the renew is still
+ * blocked, and on_stopped_leading runs. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +14,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <stdatomic.h>
+#include <uv.h>
+
+#include "base/http_server.h"
 #include "base/jsonx.h"
 #include "kube/leader.h"
 
@@ -222,12 +228,237 @@ static void test_record_equal(void **state)
     json_decref(l3);
 }
 
+/* ---- the elector against a scripted server (on this thread's loop; the elector has its own) */
+
+#define MAX_HELD 16
+
+typedef struct lh {
+    uv_loop_t loop;
+    http_server_t *srv;
+    kube_client_t *client;
+    kube_leader_t *le;
+    uv_timer_t poll, guard;
+    json_t *lease;  /* what the server holds (NULL = none) */
+    int rv;         /* its resourceVersion */
+    bool hang_puts; /* PUTs get no answer (held until answered or closed) */
+    bool fail_all;  /* every request gets a 500 */
+    http_request_t *held[MAX_HELD];
+    int puts_seen;
+    atomic_bool started, stopped;
+    bool was_leader;         /* is_leader was true once after on_started_leading */
+    bool lost_while_blocked; /* is_leader turned false while a renew PUT was held */
+    bool answered;           /* the held PUTs were answered (test A) */
+    bool done;
+} lh_t;
+
+static void lh_started(void *ud)
+{
+    atomic_store(&((lh_t *)ud)->started, true);
+}
+
+static void lh_stopped(void *ud)
+{
+    atomic_store(&((lh_t *)ud)->stopped, true);
+}
+
+static void lh_held_closed(http_request_t *req, void *ud)
+{
+    lh_t *h = ud;
+    for (int i = 0; i < MAX_HELD; i++)
+        if (h->held[i] == req) h->held[i] = NULL;
+}
+
+static int lh_nheld(lh_t *h)
+{
+    int n = 0;
+    for (int i = 0; i < MAX_HELD; i++)
+        n += h->held[i] != NULL;
+    return n;
+}
+
+static void lh_answer_held(lh_t *h, int code)
+{
+    for (int i = 0; i < MAX_HELD; i++) {
+        http_request_t *r = h->held[i];
+        if (!r) continue;
+        h->held[i] = NULL;
+        http_respond(r, code, "application/json", "{}", 2, NULL);
+    }
+}
+
+static void lh_send(http_request_t *req, int code, json_t *o)
+{
+    char *t = json_dumps(o, JSON_COMPACT);
+    http_respond(req, code, "application/json", t, strlen(t), NULL);
+    free(t);
+}
+
+static void lh_handler(http_request_t *req, void *ud)
+{
+    lh_t *h = ud;
+    if (!strstr(req->path, "/apis/coordination.k8s.io/v1/namespaces/ns/leases")) {
+        http_respond(req, 404, "application/json", "{}", 2, NULL);
+        return;
+    }
+    if (h->fail_all) {
+        http_respond(req, 500, "application/json", "{\"kind\":\"Status\",\"code\":500}", 28, NULL);
+        return;
+    }
+    if (strcmp(req->method, "GET") == 0) {
+        if (!h->lease) {
+            const char *nf = "{\"kind\":\"Status\",\"code\":404,\"reason\":\"NotFound\","
+                             "\"details\":{\"name\":\"lock\",\"kind\":\"leases\"}}";
+            http_respond(req, 404, "application/json", nf, strlen(nf), NULL);
+        } else {
+            lh_send(req, 200, h->lease);
+        }
+        return;
+    }
+    if (strcmp(req->method, "PUT") == 0) {
+        h->puts_seen++;
+        if (h->hang_puts) {
+            for (int i = 0; i < MAX_HELD; i++)
+                if (!h->held[i]) {
+                    h->held[i] = req;
+                    http_request_on_close(req, lh_held_closed, h);
+                    return;
+                }
+            fail_msg("too many held requests");
+        }
+    }
+    json_t *o = json_loads(req->body, 0, NULL);
+    assert_non_null(o);
+    char rv[16];
+    snprintf(rv, sizeof rv, "%d", ++h->rv);
+    json_object_set_new(json_object_get(o, "metadata"), "resourceVersion", json_string(rv));
+    json_decref(h->lease);
+    h->lease = o;
+    lh_send(req, strcmp(req->method, "POST") == 0 ? 201 : 200, o);
+}
+
+static void lh_finish(lh_t *h)
+{
+    h->done = true;
+    kube_leader_stop(h->le); /* the elector has returned: on_stopped_leading ran */
+    h->le = NULL;
+    uv_timer_stop(&h->poll);
+    uv_close((uv_handle_t *)&h->poll, NULL);
+    uv_close((uv_handle_t *)&h->guard, NULL);
+    http_server_stop(h->srv);
+}
+
+/* Test A: a hung renew (the client would wait 30 s) must not keep us leader past the deadline */
+static void lh_poll_by_time(uv_timer_t *t)
+{
+    lh_t *h = t->data;
+    if (!atomic_load(&h->started)) return;
+    bool leader = kube_leader_is_leader(h->le);
+    if (leader) h->was_leader = true;
+    if (!h->answered) {
+        if (leader || !lh_nheld(h)) return;
+        /* no longer leader by time while the elector is still blocked in its renew */
+        h->lost_while_blocked = !atomic_load(&h->stopped);
+        h->fail_all = true; /* from now on the API server fails everything */
+        lh_answer_held(h, 500);
+        h->answered = true;
+        return;
+    }
+    if (atomic_load(&h->stopped)) lh_finish(h);
+}
+
+/* Test B: the elector's own client (timeout renewDeadline/2, no retries): renews that never get
+ * an answer still end in on_stopped_leading */
+static void lh_poll_own_client(uv_timer_t *t)
+{
+    lh_t *h = t->data;
+    if (!atomic_load(&h->started)) return;
+    if (kube_leader_is_leader(h->le)) h->was_leader = true;
+    if (atomic_load(&h->stopped)) {
+        assert_false(kube_leader_is_leader(h->le));
+        lh_finish(h);
+    }
+}
+
+static void lh_guard(uv_timer_t *t)
+{
+    lh_t *h = t->data;
+    fail_msg("timed out: started %d stopped %d puts %d held %d", atomic_load(&h->started),
+             atomic_load(&h->stopped), h->puts_seen, lh_nheld(h));
+}
+
+static void lh_run(lh_t *h, long timeout_ms, uv_timer_cb poll)
+{
+    uv_loop_init(&h->loop);
+    http_server_config_t sc = {.host = "127.0.0.1"};
+    assert_int_equal(http_server_start_plain(&h->loop, &sc, lh_handler, h, &h->srv, NULL, 0), 0);
+    char *text = NULL;
+    assert_true(asprintf(&text,
+                         "current-context: t\n"
+                         "contexts: [{name: t, context: {cluster: t}}]\n"
+                         "clusters: [{name: t, cluster: {server: 'http://127.0.0.1:%d'}}]\n",
+                         http_server_port(h->srv)) > 0);
+    kube_config_t *cfg;
+    assert_int_equal(kube_config_parse(text, strlen(text), "/test", &cfg, NULL, 0), 0);
+    free(text);
+    kube_client_options_t co = {.timeout_ms = timeout_ms, .max_retries = -1};
+    assert_int_equal(kube_client_new(cfg, &co, &h->client, NULL, 0), 0);
+    h->hang_puts = true; /* the lease is created by POST; every renew PUT hangs */
+    kube_leader_config_t lc = {
+        .ns = "ns",
+        .name = "lock",
+        .identity = ME,
+        .lease_duration_s = 3,
+        .renew_deadline_s = 1,
+        .retry_period_s = 0.2,
+        .on_started_leading = lh_started,
+        .on_stopped_leading = lh_stopped,
+        .ud = h,
+    };
+    assert_int_equal(kube_leader_start(h->client, &lc, &h->le), 0);
+    uv_timer_init(&h->loop, &h->poll);
+    uv_timer_init(&h->loop, &h->guard);
+    h->poll.data = h->guard.data = h;
+    uv_timer_start(&h->poll, poll, 10, 10);
+    uv_timer_start(&h->guard, lh_guard, 20000, 0);
+    uv_run(&h->loop, UV_RUN_DEFAULT);
+    assert_true(h->done);
+    uv_loop_close(&h->loop);
+    kube_client_free(h->client);
+    json_decref(h->lease);
+}
+
+static void test_elector_loses_by_time_while_renew_hangs(void **state)
+{
+    (void)state;
+    lh_t *h = calloc(1, sizeof *h);
+    lh_run(h, 30000, lh_poll_by_time);
+    assert_true(h->was_leader);
+    assert_true(h->lost_while_blocked);
+    assert_true(atomic_load(&h->stopped));
+    free(h);
+}
+
+static void test_elector_own_client_unanswered_renews(void **state)
+{
+    (void)state;
+    lh_t *h = calloc(1, sizeof *h);
+    lh_run(h, 500, lh_poll_own_client); /* renewDeadline / 2 */
+    assert_true(h->was_leader);
+    assert_true(h->puts_seen >= 1);
+    assert_true(atomic_load(&h->stopped));
+    free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_decide_table), cmocka_unit_test(test_decide_sequence),
-        cmocka_unit_test(test_bodies),       cmocka_unit_test(test_microtime_and_identity),
+        cmocka_unit_test(test_decide_table),
+        cmocka_unit_test(test_decide_sequence),
+        cmocka_unit_test(test_bodies),
+        cmocka_unit_test(test_microtime_and_identity),
         cmocka_unit_test(test_record_equal),
+        cmocka_unit_test(test_elector_loses_by_time_while_renew_hangs),
+        cmocka_unit_test(test_elector_own_client_unanswered_renews),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
