@@ -3,7 +3,7 @@
 # Run one: build/fuzz/fuzz_request -max_total_time=300 -max_len=8192 build/fuzz/corpus_request
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=build/fuzz
+out=${FUZZ_OUT:-build/fuzz}
 mkdir -p "$out/obj"
 pkgs="libuv jansson yaml-0.1 libcurl openssl libproc2"
 cflags="-g -O1 -std=c17 -D_GNU_SOURCE -Iinternal -I. -fsanitize=fuzzer-no-link,address,undefined $(pkg-config --cflags $pkgs)"
