@@ -8,12 +8,16 @@ setup() {
     EXECUTOR=${EXECUTOR:-$(dirname "$LOCALCLUSTER")/task-executor}
     MARK="te-e2e-$$-$BATS_TEST_NUMBER-$RANDOM"
     TE_PID=
+    # the kubelet creates missing mount points on the host: remove /workspace after if it did
+    WS_EXISTED=
+    [ ! -e /workspace ] || WS_EXISTED=1
 }
 
 teardown() {
     [ -n "$TE_PID" ] && kill -KILL "$TE_PID" 2>/dev/null || true
     [ -n "$TE_PID" ] && wait "$TE_PID" 2>/dev/null || true
     teardown_cluster
+    [ -n "$WS_EXISTED" ] || rmdir /workspace 2>/dev/null || true
     # no task process may be left behind
     local left
     left=$(grep -lsa "$MARK" /proc/[0-9]*/environ 2>/dev/null | awk -F/ '{print $3}' | tr '\n' ' ')
@@ -110,6 +114,41 @@ start_executor() {
     te GET /getTasks
     [ "$(jget 'len(d)' <<<"$body")" = 1 ]
     [ "$(jget 'd[0]["name"]' <<<"$body")" = uid ]
+}
+
+@test "main container: the executor as a pod's only command listens on \$POD_IP:5758 and runs tasks in its own container" {
+    start_cluster --image-map "task-executor=$EXECUTOR"
+    local scratch="$BATS_TEST_TMPDIR/scratch" # the mount point (created on the host, empty)
+    cat <<YAML | k apply -f - >/dev/null
+apiVersion: v1
+kind: Pod
+metadata:
+  name: solo
+spec:
+  volumes:
+  - name: scratch
+    emptyDir: {}
+  containers:
+  - name: task-executor
+    image: task-executor:v1
+    args: ["--data-dir", "$BATS_TEST_TMPDIR/te-data"]
+    env:
+    - {name: TE_MARK, value: "$MARK"}
+    volumeMounts:
+    - {name: scratch, mountPath: $scratch}
+YAML
+    wait_for pod_ready solo
+    # no --listen-addr: the default is the pod IP
+    TE="http://$(k get pod solo -o jsonpath='{.status.podIP}'):5758"
+    wait_for curl -sf "$TE/health"
+    te POST /setTasks '[{"name":"own","process":{"command":["sh","-c","echo in-pod > f && cat '"$scratch"'/f"],"workingDir":"'"$scratch"'"}}]'
+    [ "$status_code" = 200 ]
+    wait_for task_terminated own
+    te GET /tasks/own
+    [ "$(jget 'd["processStatus"]["terminated"]["exitCode"]' <<<"$body")" = 0 ]
+    [ "$(cat "$BATS_TEST_TMPDIR/te-data/own/stdout.log")" = in-pod ]
+    # the emptyDir was mounted in the executor's container only: the host's directory is empty
+    [ ! -e "$scratch/f" ]
 }
 
 @test "timeout: SIGTERM then SIGKILL to the whole process group, reported as TaskTimeout 137" {
