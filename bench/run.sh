@@ -33,3 +33,4 @@ for r in $(seq 1 "$runs"); do
 done
 bash bench/executor/run.sh
 bash bench/informer_bench.sh
+bash bench/controller_bench.sh

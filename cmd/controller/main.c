@@ -372,12 +372,16 @@ static void split_key(const char *key, char *ns, size_t nslen, const char **name
     }
 }
 
-static size_t count_in_ns(json_t *arr, const char *ns)
+typedef struct ns_count {
+    const char *ns;
+    size_t n;
+} ns_count_t;
+
+static int count_in_ns(json_t *obj, void *ud)
 {
-    size_t i, n = 0;
-    json_t *o;
-    json_array_foreach(arr, i, o) if (strcmp(jsonx_str(o, "metadata.namespace", ""), ns) == 0) n++;
-    return n;
+    ns_count_t *c = ud;
+    if (strcmp(jsonx_str(obj, "metadata.namespace", ""), c->ns) == 0) c->n++;
+    return 0;
 }
 
 static kube_result_t reconcile_pool(const char *key, void *ud)
@@ -390,12 +394,12 @@ static kube_result_t reconcile_pool(const char *key, void *ud)
     char ns[256], gen[32], npods[32];
     const char *name;
     split_key(key, ns, sizeof(ns), &name);
-    json_t *pods = kube_informer_by_label(A.inf_pods, LABEL_POOL_NAME, name);
+    ns_count_t cnt = {.ns = ns};
+    kube_informer_foreach_by_label(A.inf_pods, LABEL_POOL_NAME, name, count_in_ns, &cnt);
     snprintf(gen, sizeof(gen), "%lld", jsonx_int(pool, "metadata.generation", 0));
-    snprintf(npods, sizeof(npods), "%zu", count_in_ns(pods, ns));
+    snprintf(npods, sizeof(npods), "%zu", cnt.n);
     log_debug("reconcile", "controller", "pool", "key", key, "present", "true", "generation", gen,
               "pods", npods);
-    json_decref(pods);
     json_decref(pool);
     return (kube_result_t){0};
 }
@@ -408,14 +412,15 @@ static kube_result_t reconcile_bsbx(const char *key, void *ud)
         return (kube_result_t){0};
     }
     char gen[32], replicas[32], npods[32];
-    json_t *pods = kube_informer_by_owner(A.inf_pods, jsonx_str(bs, "metadata.uid", ""));
+    ns_count_t cnt = {.ns = jsonx_str(bs, "metadata.namespace", "")};
+    kube_informer_foreach_by_owner(A.inf_pods, jsonx_str(bs, "metadata.uid", ""), count_in_ns,
+                                   &cnt);
     snprintf(gen, sizeof(gen), "%lld", jsonx_int(bs, "metadata.generation", 0));
     snprintf(replicas, sizeof(replicas), "%lld", jsonx_int(bs, "spec.replicas", 0));
-    snprintf(npods, sizeof(npods), "%zu", json_array_size(pods));
+    snprintf(npods, sizeof(npods), "%zu", cnt.n);
     log_debug("reconcile", "controller", "batchsandbox", "key", key, "present", "true",
               "generation", gen, "replicas", replicas, "poolRef", jsonx_str(bs, "spec.poolRef", ""),
               "ownedPods", npods);
-    json_decref(pods);
     json_decref(bs);
     return (kube_result_t){0};
 }

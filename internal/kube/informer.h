@@ -80,6 +80,16 @@ size_t kube_informer_count(kube_informer_t *inf);
 json_t *kube_informer_by_owner(kube_informer_t *inf, const char *owner_uid);
 json_t *kube_informer_by_label(kube_informer_t *inf, const char *key, const char *value);
 
+/* The same selections without materializing them all: fn gets one decoded private copy at a time
+ * (borrowed for the call; json_incref to keep it) and stops the walk by returning nonzero.
+ * Memory stays at one object whatever the selection's size. Return the number visited. */
+typedef int (*kube_visit_fn)(json_t *obj, void *ud);
+size_t kube_informer_foreach(kube_informer_t *inf, kube_visit_fn fn, void *ud);
+size_t kube_informer_foreach_by_owner(kube_informer_t *inf, const char *owner_uid, kube_visit_fn fn,
+                                      void *ud);
+size_t kube_informer_foreach_by_label(kube_informer_t *inf, const char *key, const char *value,
+                                      kube_visit_fn fn, void *ud);
+
 /* The cache key of obj ("ns/name", or "name" without a namespace), malloc'd; NULL if obj has no
  * name. */
 char *kube_object_key(json_t *obj);

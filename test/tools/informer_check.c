@@ -139,6 +139,7 @@ typedef struct writer {
     int id;
     pthread_t th;
     int errors;
+    atomic_bool done;
 } writer_t;
 
 static void name_of(int i, char *buf, size_t len)
@@ -198,6 +199,7 @@ static void *writer_main(void *ud)
             c, kube_delete(c->client, &KUBE_RES_CONFIGMAPS, c->ns, name, NULL, NULL, &st));
         if (rc && rc != -ENOENT) report(w, "delete", name, rc, &st);
     }
+    atomic_store(&w->done, true);
     return NULL;
 }
 
@@ -527,7 +529,14 @@ int main(int argc, char **argv)
         kube_informer_stats_t s0;
         kube_informer_stats(c.inf, &s0);
         double tl = kube_now_s();
-        for (;;) {
+        /* Versions expire only if enough writes happen while the watch lags: once the writers
+         * are done (a small N), keep writing one extra object ("lag-driver"; an ordinary key
+         * for the final comparison) until the informer has met an expired version. */
+        kube_status_t st;
+        json_t *drv = json_pack("{s:s,s:s,s:{s:s},s:{s:s}}", "apiVersion", "v1", "kind",
+                                "ConfigMap", "metadata", "name", "lag-driver", "data", "n", "0");
+        int drv_rc = -1;
+        for (long n = 1;; n++) {
             kube_informer_stats_t s1;
             kube_informer_stats(c.inf, &s1);
             if (s1.expired > s0.expired) {
@@ -535,8 +544,25 @@ int main(int argc, char **argv)
                 break;
             }
             if (kube_now_s() - tl > 60) break;
-            usleep(10000);
+            bool writers_done = true;
+            for (int i = 0; i < c.threads; i++)
+                writers_done = writers_done && atomic_load(&ws[i].done);
+            if (!writers_done) {
+                usleep(10000);
+                continue;
+            }
+            if (drv_rc != 0 && drv_rc != -EEXIST) {
+                drv_rc = kube_create(c.client, &KUBE_RES_CONFIGMAPS, c.ns, drv, NULL, &st);
+                continue;
+            }
+            char v[32];
+            snprintf(v, sizeof v, "%ld", n);
+            json_t *patch = json_pack("{s:{s:s}}", "data", "n", v);
+            (void)kube_patch(c.client, &KUBE_RES_CONFIGMAPS, c.ns, "lag-driver", NULL,
+                             KUBE_PATCH_MERGE, patch, NULL, &st); /* injected failures: next */
+            json_decref(patch);
         }
+        json_decref(drv);
         set_watch_delay(&c, 0);
     }
     int write_errors = 0;

@@ -229,6 +229,75 @@ static void test_indexes(void **state)
     kube_cache_free(c);
 }
 
+/* A replace fed packed forms (as the informer stages a list) gives the same deltas as trees;
+ * the same text twice is "unchanged" without any delta. */
+static void test_replace_packed(void **state)
+{
+    const char *const idx[] = {"app", NULL};
+    kube_cache_t *c = kube_cache_new(idx);
+    rec_t r = {0};
+    json_t *a = obj("ns", "a", "u1", "1", "pool1", "web"),
+           *b = obj("ns", "b", "u2", "2", NULL, NULL);
+    json_t *items = json_array();
+    json_array_append_new(items, kube_cache_pack(a));
+    json_array_append_new(items, kube_cache_pack(b));
+    kube_cache_replace(c, items, on_delta, &r);
+    assert_string_equal(r.out, "A:ns/a@1 A:ns/b@2 ");
+    assert_string_equal(names(kube_cache_by_owner(c, "pool1")), "a");
+    /* the same texts again: nothing; a changed one: an update; a new uid: delete + add */
+    r.out[0] = 0;
+    json_t *b3 = obj("ns", "b", "u2", "3", NULL, NULL), *a9 = obj("ns", "a", "u9", "9", NULL, "db");
+    items = json_pack("[o,o]", kube_cache_pack(a), kube_cache_pack(b));
+    kube_cache_replace(c, items, on_delta, &r);
+    assert_string_equal(r.out, "");
+    items = json_pack("[o,o]", kube_cache_pack(a9), kube_cache_pack(b3));
+    kube_cache_replace(c, items, on_delta, &r);
+    assert_string_equal(r.out, "D:ns/a@1 A:ns/a@9 U:ns/b@2>3 ");
+    assert_string_equal(names(kube_cache_by_owner(c, "pool1")), "");
+    assert_string_equal(names(kube_cache_by_label(c, "app", "db")), "a");
+    json_decref(a);
+    json_decref(b);
+    json_decref(b3);
+    json_decref(a9);
+    kube_cache_free(c);
+}
+
+typedef struct visits {
+    int n, stop_after;
+    char seen[256];
+} visits_t;
+
+static int visit_fn(json_t *o, void *ud)
+{
+    visits_t *v = ud;
+    strcat(v->seen, jsonx_str(o, "metadata.name", "?"));
+    /* each call gets a private copy: editing it changes nothing in the cache */
+    json_object_set_new(json_object_get(o, "metadata"), "name", json_string("edited"));
+    return ++v->n == v->stop_after;
+}
+
+static void test_foreach(void **state)
+{
+    const char *const idx[] = {"app", NULL};
+    kube_cache_t *c = kube_cache_new(idx);
+    kube_cache_upsert(c, obj("ns", "a", "u1", "1", "pool1", "web"), NULL, NULL);
+    kube_cache_upsert(c, obj("ns", "b", "u2", "2", "pool1", "db"), NULL, NULL);
+    kube_cache_upsert(c, obj("ns", "c", "u3", "3", "pool2", "web"), NULL, NULL);
+    visits_t v = {0};
+    assert_int_equal(kube_cache_foreach(c, visit_fn, &v), 3);
+    assert_int_equal(strlen(v.seen), 3);
+    v = (visits_t){0};
+    assert_int_equal(kube_cache_foreach_by_owner(c, "pool1", visit_fn, &v), 2);
+    v = (visits_t){0};
+    assert_int_equal(kube_cache_foreach_by_label(c, "app", "web", visit_fn, &v), 2);
+    v = (visits_t){0};
+    assert_int_equal(kube_cache_foreach_by_label(c, "x", "y", visit_fn, &v), 3); /* a scan */
+    v = (visits_t){.stop_after = 1};
+    assert_int_equal(kube_cache_foreach(c, visit_fn, &v), 1); /* stopped */
+    assert_string_equal(names(kube_cache_list(c)), "a b c");
+    kube_cache_free(c);
+}
+
 static void test_default_transform(void **state)
 {
     json_t *o =
@@ -251,7 +320,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_object_key), cmocka_unit_test(test_add_update_delete),
         cmocka_unit_test(test_uid_change), cmocka_unit_test(test_replace),
-        cmocka_unit_test(test_indexes),    cmocka_unit_test(test_default_transform),
+        cmocka_unit_test(test_indexes),    cmocka_unit_test(test_replace_packed),
+        cmocka_unit_test(test_foreach),    cmocka_unit_test(test_default_transform),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
