@@ -32,6 +32,9 @@ CMDS     := $(notdir $(wildcard cmd/*))
 BINS     := $(CMDS:%=$(BINDIR)/%)
 UNIT_SRCS := $(sort $(wildcard test/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:test/unit/%.c=$(BUILD)/test/%)
+# test/unit/support/*.c: harness code shared by the unit tests, linked into every one
+UNIT_SUPPORT_SRCS := $(sort $(wildcard test/unit/support/*.c))
+UNIT_SUPPORT_OBJS := $(UNIT_SUPPORT_SRCS:%.c=$(BUILD)/obj/%.o)
 # test/tools/*.c: helper programs the e2e tests drive (not run as unit tests)
 TOOL_SRCS := $(sort $(wildcard test/tools/*.c))
 TOOL_BINS := $(TOOL_SRCS:test/tools/%.c=$(BUILD)/tools/%)
@@ -67,9 +70,9 @@ $(BUILD)/tools/%: $(BUILD)/obj/test/tools/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $< $(LIB) $(PKG_LIBS) -o $@
 
-$(BUILD)/test/%: $(BUILD)/obj/test/unit/%.o $(LIB)
+$(BUILD)/test/%: $(BUILD)/obj/test/unit/%.o $(UNIT_SUPPORT_OBJS) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) $< $(LIB) $(PKG_LIBS) $(CMOCKA_LIBS) -o $@
+	$(CC) $(LDFLAGS) $< $(UNIT_SUPPORT_OBJS) $(LIB) $(PKG_LIBS) $(CMOCKA_LIBS) -o $@
 
 unit-bins: $(UNIT_BINS) $(TOOL_BINS)
 
@@ -108,4 +111,5 @@ clean:
 	rm -rf build bin
 
 -include $(LIB_OBJS:.o=.d) $(UNIT_SRCS:test/unit/%.c=$(BUILD)/obj/test/unit/%.d) \
+	$(UNIT_SUPPORT_OBJS:.o=.d) \
 	$(TOOL_SRCS:test/tools/%.c=$(BUILD)/obj/test/tools/%.d)

@@ -13,7 +13,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +31,7 @@
 #include <openssl/x509v3.h>
 
 #include "base/http_server.h"
+#include "support/server_thread.h"
 
 /* ---------- server harness ---------- */
 
@@ -41,13 +41,7 @@ static atomic_size_t g_pending; /* largest http_stream_pending seen by /flood */
 static atomic_int
     g_handler_errors; /* handler-side failures (cmocka asserts only on the test thread) */
 
-typedef struct harness {
-    uv_loop_t loop;
-    uv_async_t stop_async;
-    pthread_t th;
-    http_server_t *srv;
-    int port;
-} harness_t;
+typedef server_thread_t harness_t;
 
 typedef struct later {
     uv_timer_t timer;
@@ -145,47 +139,25 @@ static void handler(http_request_t *req, void *ud)
     }
 }
 
-static void stop_cb(uv_async_t *a)
-{
-    harness_t *h = a->data;
-    http_server_stop(h->srv);
-    uv_close((uv_handle_t *)a, NULL);
-}
-
-static void *loop_thread(void *arg)
-{
-    harness_t *h = arg;
-    uv_run(&h->loop, UV_RUN_DEFAULT);
-    return NULL;
-}
-
 static harness_t *harness_start_cfg(const http_server_config_t *cfg)
 {
     harness_t *h = calloc(1, sizeof *h);
-    assert_int_equal(uv_loop_init(&h->loop), 0);
     char err[256];
-    int rc = http_server_start(&h->loop, cfg, handler, &h->loop, &h->srv, err, sizeof err);
+    int rc = server_thread_start(h, cfg, handler, &h->loop, err, sizeof err);
     if (rc) fprintf(stderr, "start: %s\n", err);
     assert_int_equal(rc, 0);
-    h->port = http_server_port(h->srv);
     assert_true(h->port > 0);
-    uv_async_init(&h->loop, &h->stop_async, stop_cb);
-    h->stop_async.data = h;
-    assert_int_equal(pthread_create(&h->th, NULL, loop_thread, h), 0);
     return h;
 }
 
 static harness_t *harness_start(void)
 {
-    http_server_config_t cfg = {.host = "127.0.0.1", .port = 0};
-    return harness_start_cfg(&cfg);
+    return harness_start_cfg(NULL); /* plain HTTP on 127.0.0.1, a free port */
 }
 
 static void harness_stop(harness_t *h)
 {
-    uv_async_send(&h->stop_async);
-    pthread_join(h->th, NULL);
-    assert_int_equal(uv_loop_close(&h->loop), 0);
+    assert_int_equal(server_thread_stop(h), 0);
     free(h);
     assert_int_equal(atomic_load(&g_handler_errors), 0);
 }

@@ -29,6 +29,8 @@
 #include "base/metrics.h"
 #include "kube/client.h"
 #include "kube/config.h"
+#include "support/kubeconfig.h"
+#include "support/server_thread.h"
 
 /* ---------- scripted server ---------- */
 
@@ -62,14 +64,7 @@ static struct {
     int nrec; /* total requests seen (rec keeps the first MAXQ) */
 } g = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
-typedef struct harness {
-    uv_loop_t loop;
-    uv_async_t stop_async;
-    pthread_t th;
-    http_server_t *srv;
-    int port;
-    char url[64];
-} harness_t;
+typedef server_thread_t harness_t;
 
 static void copy_hdr(char *dst, size_t cap, const http_request_t *req, const char *name)
 {
@@ -152,48 +147,25 @@ static void reset_script(void)
     pthread_mutex_unlock(&g.mu);
 }
 
-static void stop_cb(uv_async_t *a)
-{
-    harness_t *h = a->data;
-    http_server_stop(h->srv);
-    uv_close((uv_handle_t *)a, NULL);
-}
-
-static void *loop_thread(void *arg)
-{
-    harness_t *h = arg;
-    uv_run(&h->loop, UV_RUN_DEFAULT);
-    return NULL;
-}
-
 static harness_t *harness_start_cfg(const http_server_config_t *cfg)
 {
     reset_script();
     harness_t *h = calloc(1, sizeof *h);
-    assert_int_equal(uv_loop_init(&h->loop), 0);
     char err[256];
-    int rc = http_server_start(&h->loop, cfg, handler, NULL, &h->srv, err, sizeof err);
+    int rc = server_thread_start(h, cfg, handler, NULL, err, sizeof err);
     if (rc) print_error("start: %s\n", err);
     assert_int_equal(rc, 0);
-    h->port = http_server_port(h->srv);
-    snprintf(h->url, sizeof h->url, "%s://127.0.0.1:%d", cfg->cert_pem ? "https" : "http", h->port);
-    uv_async_init(&h->loop, &h->stop_async, stop_cb);
-    h->stop_async.data = h;
-    assert_int_equal(pthread_create(&h->th, NULL, loop_thread, h), 0);
     return h;
 }
 
 static harness_t *harness_start(void)
 {
-    http_server_config_t cfg = {.host = "127.0.0.1", .port = 0};
-    return harness_start_cfg(&cfg);
+    return harness_start_cfg(NULL); /* plain HTTP on 127.0.0.1, a free port */
 }
 
 static void harness_stop(harness_t *h)
 {
-    uv_async_send(&h->stop_async);
-    pthread_join(h->th, NULL);
-    assert_int_equal(uv_loop_close(&h->loop), 0);
+    assert_int_equal(server_thread_stop(h), 0);
     free(h);
     pthread_mutex_lock(&g.mu);
     int left = g.qtail - g.qhead;
@@ -206,19 +178,8 @@ static void harness_stop(harness_t *h)
 
 static kube_config_t *cfg_for(const char *server, const char *token)
 {
-    char *text = NULL;
-    assert_true(asprintf(&text,
-                         "current-context: t\n"
-                         "contexts: [{name: t, context: {cluster: t, user: t}}]\n"
-                         "clusters: [{name: t, cluster: {server: '%s'}}]\n"
-                         "users: [{name: t, user: {token: '%s'}}]\n",
-                         server, token ? token : "") > 0);
-    kube_config_t *cfg = NULL;
-    char err[256];
-    int rc = kube_config_parse(text, strlen(text), "/test", &cfg, err, sizeof err);
-    if (rc) print_error("%s\n", err);
-    assert_int_equal(rc, 0);
-    free(text);
+    kube_config_t *cfg = test_kubeconfig(server, token);
+    assert_non_null(cfg);
     return cfg;
 }
 

@@ -18,6 +18,8 @@
 #include "base/jsonx.h"
 #include "kube/config.h"
 #include "kube/events.h"
+#include "support/kubeconfig.h"
+#include "support/server_thread.h"
 
 static json_t *obj(const char *kind, const char *ns, const char *name, const char *uid)
 {
@@ -161,26 +163,6 @@ static void handler(http_request_t *req, void *ud)
     http_respond(req, code, "application/json", body, strlen(body), NULL);
 }
 
-typedef struct {
-    uv_loop_t loop;
-    uv_async_t stop;
-    http_server_t *http;
-    pthread_t th;
-} harness_t;
-
-static void stop_cb(uv_async_t *a)
-{
-    harness_t *h = a->data;
-    http_server_stop(h->http);
-    uv_close((uv_handle_t *)a, NULL);
-}
-
-static void *loop_main(void *arg)
-{
-    uv_run(&((harness_t *)arg)->loop, UV_RUN_DEFAULT);
-    return NULL;
-}
-
 /* The last request's method, path and body (body borrowed until the next request). */
 static void last(const char **method, const char **path, json_t **body)
 {
@@ -195,23 +177,12 @@ static void last(const char **method, const char **path, json_t **body)
 static void test_recorder(void **state)
 {
     (void)state;
-    harness_t h = {0};
-    uv_loop_init(&h.loop);
-    http_server_config_t cfg = {.host = "127.0.0.1", .port = 0};
-    assert_int_equal(http_server_start(&h.loop, &cfg, handler, NULL, &h.http, NULL, 0), 0);
-    uv_async_init(&h.loop, &h.stop, stop_cb);
-    h.stop.data = &h;
-    char kc[512];
-    snprintf(kc, sizeof(kc),
-             "current-context: t\ncontexts: [{name: t, context: {cluster: t, user: t}}]\n"
-             "clusters: [{name: t, cluster: {server: 'http://127.0.0.1:%d'}}]\nusers: [{name: t, "
-             "user: {}}]\n",
-             http_server_port(h.http));
-    kube_config_t *kcfg = NULL;
-    assert_int_equal(kube_config_parse(kc, strlen(kc), "/test", &kcfg, NULL, 0), 0);
+    server_thread_t st;
+    assert_int_equal(server_thread_start(&st, NULL, handler, NULL, NULL, 0), 0);
+    kube_config_t *kcfg = test_kubeconfig(st.url, NULL);
+    assert_non_null(kcfg);
     kube_client_t *client = NULL;
     assert_int_equal(kube_client_new(kcfg, NULL, &client, NULL, 0), 0);
-    assert_int_equal(pthread_create(&h.th, NULL, loop_main, &h), 0);
 
     kube_events_t *ev = kube_events_new(client, "sandbox-controller", "node-1");
     json_t *pool = obj("Pool", "ns1", "p", "u1");
@@ -284,10 +255,8 @@ static void test_recorder(void **state)
 
     json_decref(pool);
     kube_events_free(ev);
-    uv_async_send(&h.stop);
-    pthread_join(h.th, NULL);
+    assert_int_equal(server_thread_stop(&st), 0);
     kube_client_free(client);
-    uv_loop_close(&h.loop);
     for (int i = 0; i < MAXREQ; i++)
         free(srv.body[i]);
 }

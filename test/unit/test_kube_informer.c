@@ -17,6 +17,7 @@
 #include "base/jsonx.h"
 #include "kube/curl_uv.h"
 #include "kube/informer.h"
+#include "support/kubeconfig.h"
 
 #define CM(name, uid, rv)                                                                          \
     "{\"metadata\":{\"name\":\"" name "\",\"namespace\":\"ns\",\"uid\":\"" uid                     \
@@ -163,16 +164,10 @@ static void run_opts(harness_t *h, const step_t *script, size_t n, bool stop_on_
     uv_loop_init(&h->loop);
     http_server_config_t sc = {.host = "127.0.0.1"};
     assert_int_equal(http_server_start_plain(&h->loop, &sc, handler, h, &h->srv, NULL, 0), 0);
-    char *text = NULL;
-    assert_true(asprintf(&text,
-                         "current-context: t\n"
-                         "contexts: [{name: t, context: {cluster: t, user: t}}]\n"
-                         "clusters: [{name: t, cluster: {server: 'http://127.0.0.1:%d'}}]\n"
-                         "users: [{name: t, user: {token: 'tok'}}]\n",
-                         http_server_port(h->srv)) > 0);
-    kube_config_t *cfg;
-    assert_int_equal(kube_config_parse(text, strlen(text), "/test", &cfg, NULL, 0), 0);
-    free(text);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", http_server_port(h->srv));
+    kube_config_t *cfg = test_kubeconfig(url, "tok");
+    assert_non_null(cfg);
     kube_client_t *c;
     assert_int_equal(kube_client_new(cfg, NULL, &c, NULL, 0), 0);
     kube_informer_options_t o = {.resource = &KUBE_RES_CONFIGMAPS, .ns = "ns", .page_size = 2};

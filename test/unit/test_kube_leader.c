@@ -20,6 +20,7 @@
 #include "base/http_server.h"
 #include "base/jsonx.h"
 #include "kube/leader.h"
+#include "support/kubeconfig.h"
 
 #define ME    "host-a_1111"
 #define OTHER "host-b_2222"
@@ -391,15 +392,10 @@ static void lh_run(lh_t *h, long timeout_ms, uv_timer_cb poll)
     uv_loop_init(&h->loop);
     http_server_config_t sc = {.host = "127.0.0.1"};
     assert_int_equal(http_server_start_plain(&h->loop, &sc, lh_handler, h, &h->srv, NULL, 0), 0);
-    char *text = NULL;
-    assert_true(asprintf(&text,
-                         "current-context: t\n"
-                         "contexts: [{name: t, context: {cluster: t}}]\n"
-                         "clusters: [{name: t, cluster: {server: 'http://127.0.0.1:%d'}}]\n",
-                         http_server_port(h->srv)) > 0);
-    kube_config_t *cfg;
-    assert_int_equal(kube_config_parse(text, strlen(text), "/test", &cfg, NULL, 0), 0);
-    free(text);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", http_server_port(h->srv));
+    kube_config_t *cfg = test_kubeconfig(url, NULL);
+    assert_non_null(cfg);
     kube_client_options_t co = {.timeout_ms = timeout_ms, .max_retries = -1};
     assert_int_equal(kube_client_new(cfg, &co, &h->client, NULL, 0), 0);
     h->hang_puts = true; /* the lease is created by POST; every renew PUT hangs */
