@@ -114,13 +114,10 @@ static void cache_oom(void)
  * re-check: jansson produced it). Aborts on OOM. */
 json_t *kube_cache_pack(json_t *obj)
 {
-    size_t len = json_dumpb(obj, NULL, 0, JSON_COMPACT);
-    if (len == 0) cache_oom(); /* an object always has text ("{}" at least) */
-    char *buf = malloc(len);
-    if (!buf) cache_oom();
-    json_dumpb(obj, buf, len, JSON_COMPACT);
-    json_t *s = json_stringn_nocheck(buf, len);
-    free(buf);
+    char *text = json_dumps(obj, JSON_COMPACT); /* one encoding pass */
+    if (!text) cache_oom();
+    json_t *s = json_stringn_nocheck(text, strlen(text));
+    free(text);
     if (!s) cache_oom();
     return s;
 }
