@@ -1,4 +1,4 @@
-/* fuzz_crd_schema: libFuzzer target for internal/apiserver/crd_schema.c. The input is a JSON
+/* fuzz_crd_schema: libFuzzer target for the CRD schema engine (crd_schema.h). The input is a JSON
  * document run through prune -> default -> validate against a fixed Pool-like schema, used as a
  * schema itself (against a copy of itself), and checked as a CRD by crd_default/crd_validate. */
 #include <stdint.h>

@@ -1,5 +1,6 @@
-/* test_crd_schema: cmocka tests for internal/apiserver/crd_schema.c: per-keyword validation
- * tables (reason, field and message wording), pruning, defaulting and CRD object checks, with
+/* test_crd_schema: cmocka tests for the CRD schema engine (crd_schema.h; crd_schema_*.c and
+ * crd_validate.c): per-keyword validation tables (reason, field and message wording), pruning,
+ * defaulting and CRD object checks, with
  * Pool- and BatchSandbox-like CRDs from the project's API contract. */
 #include <setjmp.h>
 #include <stdarg.h>
