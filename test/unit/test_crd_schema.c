@@ -1,7 +1,7 @@
 /* test_crd_schema: cmocka tests for the CRD schema engine (crd_schema.h; crd_schema_*.c and
  * crd_validate.c): per-keyword validation tables (reason, field and message wording), pruning,
- * defaulting and CRD object checks, with
- * Pool- and BatchSandbox-like CRDs from the project's API contract. */
+ * defaulting and CRD object checks, with Pool- and BatchSandbox-like CRDs from the project's
+ * API contract. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
