@@ -479,16 +479,16 @@ static void v_number(vctx *c, json_t *out, json_t *s, json_t *d)
         } else if (lim < 0) {
             strbuf_printf(
                 &m, "factor MultipleOf declared for %s must be positive: ", strbuf_str(&c->path));
-            crds_go_float(&m, lim);
+            gofloat_g(&m, lim);
             strbuf_t v = {0};
-            crds_go_float(&v, lim);
+            gofloat_g(&v, lim);
             v_invalid(c, out, strbuf_str(&v), &m);
             strbuf_free(&v);
         } else if (lim > 0) {
             double mult = lim < 1 ? 1 / lim * fv : fv / lim;
             if (!go_is_json_integer(mult)) {
                 strbuf_printf(&m, "%s in body should be a multiple of ", strbuf_str(&c->path));
-                crds_go_float(&m, lim);
+                gofloat_g(&m, lim);
                 v_invalid_json(c, out, d, &m);
             }
         }
@@ -505,7 +505,7 @@ static void v_number(vctx *c, json_t *out, json_t *s, json_t *d)
             }
         } else if ((!excl && fv < lim) || (excl && fv <= lim)) {
             strbuf_printf(&m, "%s in body should be %s ", strbuf_str(&c->path), rel);
-            crds_go_float(&m, lim);
+            gofloat_g(&m, lim);
             v_invalid_json(c, out, d, &m);
         }
         crds_sb_trunc(&m, 0);
@@ -521,7 +521,7 @@ static void v_number(vctx *c, json_t *out, json_t *s, json_t *d)
             }
         } else if ((!excl && fv > lim) || (excl && fv >= lim)) {
             strbuf_printf(&m, "%s in body should be %s ", strbuf_str(&c->path), rel);
-            crds_go_float(&m, lim);
+            gofloat_g(&m, lim);
             v_invalid_json(c, out, d, &m);
         }
     }

@@ -73,68 +73,6 @@ void crds_go_quote(strbuf_t *b, const char *s)
     crds_go_quote_n(b, s, strlen(s));
 }
 
-/* fmt's %v for float64: strconv.FormatFloat(f, 'g', -1, 64) with the exponent threshold 6. */
-void crds_go_float(strbuf_t *b, double f)
-{
-    if (f != f) {
-        strbuf_puts(b, "NaN");
-        return;
-    }
-    if (f > DBL_MAX || f < -DBL_MAX) {
-        strbuf_puts(b, f > 0 ? "+Inf" : "-Inf");
-        return;
-    }
-    if (f == 0) {
-        strbuf_puts(b, signbit(f) ? "-0" : "0");
-        return;
-    }
-    char tmp[64];
-    int prec;
-    for (prec = 1; prec <= 17; prec++) {
-        snprintf(tmp, sizeof(tmp), "%.*e", prec - 1, f);
-        if (strtod(tmp, NULL) == f) break;
-    }
-    const char *p = tmp;
-    bool neg = false;
-    if (*p == '-') {
-        neg = true;
-        p++;
-    }
-    char digs[32];
-    int nd = 0;
-    while (*p && *p != 'e') {
-        if (*p >= '0' && *p <= '9' && nd < 30) digs[nd++] = *p;
-        p++;
-    }
-    int exp = *p == 'e' ? atoi(p + 1) : 0;
-    while (nd > 1 && digs[nd - 1] == '0')
-        nd--;
-    if (neg) strbuf_putc(b, '-');
-    if (exp < -4 || exp >= 6) {
-        strbuf_putc(b, digs[0]);
-        if (nd > 1) {
-            strbuf_putc(b, '.');
-            strbuf_putn(b, digs + 1, (size_t)nd - 1);
-        }
-        strbuf_printf(b, "e%c%02d", exp < 0 ? '-' : '+', exp < 0 ? -exp : exp);
-        return;
-    }
-    int dp = exp + 1; /* digits before the decimal point */
-    if (dp <= 0) {
-        strbuf_puts(b, "0.");
-        for (int i = 0; i < -dp; i++)
-            strbuf_putc(b, '0');
-        strbuf_putn(b, digs, (size_t)nd);
-        return;
-    }
-    for (int i = 0; i < dp; i++)
-        strbuf_putc(b, i < nd ? digs[i] : '0');
-    if (nd > dp) {
-        strbuf_putc(b, '.');
-        strbuf_putn(b, digs + dp, (size_t)(nd - dp));
-    }
-}
-
 static int cmp_cstr(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -151,7 +89,7 @@ static void go_sharp_elem(strbuf_t *b, json_t *v)
         strbuf_printf(b, "%lld", (long long)json_integer_value(v));
         break;
     case JSON_REAL:
-        crds_go_float(b, json_real_value(v));
+        gofloat_g(b, json_real_value(v));
         break;
     case JSON_TRUE:
         strbuf_puts(b, "true");
@@ -200,33 +138,14 @@ void crds_go_sharp_v(strbuf_t *b, json_t *v)
     }
 }
 
-/* The bad-value rendering of field.Error.ErrorBody. */
+/* The bad-value rendering of field.Error.ErrorBody: null as "null", anything else as an
+ * element of an interface{} container. */
 void crds_go_value(strbuf_t *b, json_t *v)
 {
-    if (!v || json_is_null(v)) {
+    if (!v || json_is_null(v))
         strbuf_puts(b, "\"null\"");
-        return;
-    }
-    switch (json_typeof(v)) {
-    case JSON_STRING:
-        crds_go_quote_n(b, json_string_value(v), json_string_length(v));
-        break;
-    case JSON_INTEGER:
-        strbuf_printf(b, "%lld", (long long)json_integer_value(v));
-        break;
-    case JSON_REAL:
-        crds_go_float(b, json_real_value(v));
-        break;
-    case JSON_TRUE:
-        strbuf_puts(b, "true");
-        break;
-    case JSON_FALSE:
-        strbuf_puts(b, "false");
-        break;
-    default:
-        crds_go_sharp_v(b, v);
-        break;
-    }
+    else
+        go_sharp_elem(b, v);
 }
 
 /* ---------------------------------------------------------------- causes */

@@ -6,6 +6,7 @@
 #define APISERVER_CRD_SCHEMA_INTERNAL_H
 
 #include "apiserver/crd_schema.h"
+#include "base/gofloat.h" /* gofloat_g: fmt's %v of float64 in messages */
 #include "base/strbuf.h"
 
 #include <stdbool.h>
@@ -27,8 +28,6 @@ size_t crds_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
 /* Appends Go's strconv.Quote of s[0..n) / of the NUL-terminated s. */
 void crds_go_quote_n(strbuf_t *b, const char *s, size_t n);
 void crds_go_quote(strbuf_t *b, const char *s);
-/* fmt's %v for float64: strconv.FormatFloat(f, 'g', -1, 64) with the exponent threshold 6. */
-void crds_go_float(strbuf_t *b, double f);
 /* %#v of map[string]interface{} / []interface{} (map keys sorted, as fmt does). */
 void crds_go_sharp_v(strbuf_t *b, json_t *v);
 /* The bad-value rendering of field.Error.ErrorBody. */

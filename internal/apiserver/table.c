@@ -6,6 +6,7 @@
 
 #include "apiserver/jsonpath.h"
 #include "base/goquote.h"
+#include "base/gofloat.h"
 #include "base/strbuf.h"
 
 #include <errno.h>
@@ -314,81 +315,9 @@ static void rfc3339_utc(const ts_t *t, char *buf, size_t len)
 }
 
 /* ---------------------------------------------------------------------------------------------
- * Go value formatting: fmt.Fprint of float64 (%v) and encoding/json.Marshal.
+ * Go value formatting: encoding/json.Marshal of strings and values, fmt.Fprint of values (floats
+ * through base/gofloat).
  * ------------------------------------------------------------------------------------------- */
-
-/* Shortest round-trip decimal digits of v (finite, > 0); *exp10 is the exponent of the first. */
-static int float_digits(double v, char *dig, int *exp10)
-{
-    char buf[48];
-    int prec;
-    for (prec = 1; prec <= 17; prec++) {
-        snprintf(buf, sizeof buf, "%.*e", prec - 1, v);
-        if (strtod(buf, NULL) == v) break;
-    }
-    if (prec > 17) snprintf(buf, sizeof buf, "%.16e", v);
-    int nd = 0;
-    const char *p = buf;
-    for (; *p && *p != 'e'; p++)
-        if (*p >= '0' && *p <= '9') dig[nd++] = *p;
-    *exp10 = *p == 'e' ? atoi(p + 1) : 0;
-    while (nd > 1 && dig[nd - 1] == '0')
-        nd--;
-    dig[nd] = 0;
-    return nd;
-}
-
-/* json=false: fmt's %v (shortest 'g': %e when exp < -4 || exp >= 6, as kubectl prints
- * 1.234567e+06); json=true: encoding/json ('f' unless < 1e-6 or >= 1e21, "e-07" → "e-7"). */
-static void go_float(strbuf_t *b, double f, bool json)
-{
-    if (f != f) {
-        strbuf_puts(b, "NaN");
-        return;
-    }
-    if (f == 0) {
-        strbuf_puts(b, signbit(f) ? "-0" : "0");
-        return;
-    }
-    if (f < 0) {
-        strbuf_putc(b, '-');
-        f = -f;
-    }
-    if (isinf(f)) {
-        strbuf_puts(b, json ? "Inf" : "+Inf");
-        return;
-    }
-    char dig[32];
-    int e;
-    int nd = float_digits(f, dig, &e);
-    bool use_e = json ? (f < 1e-6 || f >= 1e21) : (e < -4 || e >= 6);
-    if (use_e) {
-        strbuf_putc(b, dig[0]);
-        if (nd > 1) {
-            strbuf_putc(b, '.');
-            strbuf_putn(b, dig + 1, (size_t)nd - 1);
-        }
-        int ae = e < 0 ? -e : e;
-        if (json && e < 0 && ae < 10)
-            strbuf_printf(b, "e-%d", ae);
-        else
-            strbuf_printf(b, "e%c%02d", e < 0 ? '-' : '+', ae);
-        return;
-    }
-    if (e >= 0) {
-        for (int i = 0; i <= e; i++)
-            strbuf_putc(b, i < nd ? dig[i] : '0');
-        if (nd > e + 1) {
-            strbuf_putc(b, '.');
-            strbuf_putn(b, dig + e + 1, (size_t)(nd - e - 1));
-        }
-    } else {
-        strbuf_puts(b, "0.");
-        for (int i = 0; i < -e - 1; i++)
-            strbuf_putc(b, '0');
-        strbuf_putn(b, dig, (size_t)nd);
-    }
-}
 
 static void go_json_string(strbuf_t *b, const char *s, size_t n)
 {
@@ -496,7 +425,7 @@ static void go_json_marshal(strbuf_t *b, json_t *v)
         strbuf_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
         break;
     case JSON_REAL:
-        go_float(b, json_real_value(v), true);
+        gofloat_json(b, json_real_value(v));
         break;
     case JSON_TRUE:
         strbuf_puts(b, "true");
@@ -525,7 +454,7 @@ static void go_print_value(strbuf_t *b, json_t *v)
         strbuf_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
         break;
     case JSON_REAL:
-        go_float(b, json_real_value(v), false);
+        gofloat_g(b, json_real_value(v));
         break;
     case JSON_TRUE:
         strbuf_puts(b, "true");

@@ -4,6 +4,7 @@
  * One mutex per registry guards everything. Misuse (bad names, wrong label count, a counter
  * going down, a call of the wrong kind) is logged once per metric and otherwise ignored. */
 #include "base/metrics.h"
+#include "base/gofloat.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -337,38 +338,6 @@ void metrics_observe(metric_t *m, const char *label_values, double v)
 
 /* ---- exposition ---- */
 
-/* A float as Go's strconv.FormatFloat(v, 'g', -1, 64), which Prometheus' expfmt writes:
- * the shortest digits that read back exactly, exponent form below 1e-4 or from 1e6 on. */
-static void put_float(strbuf_t *b, double v)
-{
-    if (isnan(v)) {
-        strbuf_puts(b, "NaN");
-        return;
-    }
-    if (isinf(v)) {
-        strbuf_puts(b, v > 0 ? "+Inf" : "-Inf");
-        return;
-    }
-    if (v == 0) {
-        strbuf_puts(b, signbit(v) ? "-0" : "0");
-        return;
-    }
-    char e[40];
-    int p = 1;
-    for (; p < 17; p++) {
-        snprintf(e, sizeof e, "%.*e", p - 1, v);
-        if (strtod(e, NULL) == v) break;
-    }
-    snprintf(e, sizeof e, "%.*e", p - 1, v);
-    int exp = atoi(strchr(e, 'e') + 1);
-    if (exp < -4 || exp >= 6) {
-        strbuf_puts(b, e);
-        return;
-    }
-    int decimals = p - 1 - exp;
-    strbuf_printf(b, "%.*f", decimals > 0 ? decimals : 0, v);
-}
-
 static void put_escaped(strbuf_t *b, const char *s, bool quote)
 {
     for (; *s; s++) {
@@ -426,7 +395,7 @@ static void render_metric(strbuf_t *b, metric_t *m)
             strbuf_puts(b, m->name);
             put_labels(b, m, s, NULL);
             strbuf_putc(b, ' ');
-            put_float(b, s->value);
+            gofloat_g(b, s->value);
             strbuf_putc(b, '\n');
             continue;
         }
@@ -435,7 +404,7 @@ static void render_metric(strbuf_t *b, metric_t *m)
             cum += s->hits[j];
             strbuf_t le = {0};
             if (j < m->nbuckets)
-                put_float(&le, m->buckets[j]);
+                gofloat_g(&le, m->buckets[j]);
             else
                 strbuf_puts(&le, "+Inf");
             strbuf_printf(b, "%s_bucket", m->name);
@@ -446,7 +415,7 @@ static void render_metric(strbuf_t *b, metric_t *m)
         strbuf_printf(b, "%s_sum", m->name);
         put_labels(b, m, s, NULL);
         strbuf_putc(b, ' ');
-        put_float(b, s->sum);
+        gofloat_g(b, s->sum);
         strbuf_printf(b, "\n%s_count", m->name);
         put_labels(b, m, s, NULL);
         strbuf_printf(b, " %llu\n", (unsigned long long)s->count);
