@@ -457,6 +457,28 @@ done:
     strbuf_free(&m);
 }
 
+/* minimum (lower) or maximum with its exclusive flag, in kube-openapi's wording; m is scratch. */
+static void v_bound(vctx *c, json_t *out, json_t *s, json_t *d, bool lower, strbuf_t *m)
+{
+    double lim;
+    if (!crds_sch_num(s, lower ? "minimum" : "maximum", &lim)) return;
+    bool excl = crds_sch_flag(s, lower ? "exclusiveMinimum" : "exclusiveMaximum");
+    const char *rel = lower ? (excl ? "greater than" : "greater than or equal to")
+                            : (excl ? "less than" : "less than or equal to");
+    if (json_is_integer(d)) {
+        long long iv = (long long)json_integer_value(d), l = crds_go_f2i(lim);
+        if (!(lower ? (excl ? iv <= l : iv < l) : (excl ? iv >= l : iv > l))) return;
+        strbuf_printf(m, "%s in body should be %s %lld", strbuf_str(&c->path), rel, l);
+    } else {
+        double fv = json_number_value(d);
+        if (!(lower ? (excl ? fv <= lim : fv < lim) : (excl ? fv >= lim : fv > lim))) return;
+        strbuf_printf(m, "%s in body should be %s ", strbuf_str(&c->path), rel);
+        gofloat_g(m, lim);
+    }
+    v_invalid_json(c, out, d, m);
+    crds_sb_trunc(m, 0);
+}
+
 static void v_number(vctx *c, json_t *out, json_t *s, json_t *d)
 {
     bool is_int = json_is_integer(d);
@@ -494,37 +516,8 @@ static void v_number(vctx *c, json_t *out, json_t *s, json_t *d)
         }
         crds_sb_trunc(&m, 0);
     }
-    if (crds_sch_num(s, "minimum", &lim)) {
-        bool excl = crds_sch_flag(s, "exclusiveMinimum");
-        const char *rel = excl ? "greater than" : "greater than or equal to";
-        if (is_int) {
-            long long mi = crds_go_f2i(lim);
-            if ((!excl && iv < mi) || (excl && iv <= mi)) {
-                strbuf_printf(&m, "%s in body should be %s %lld", strbuf_str(&c->path), rel, mi);
-                v_invalid_json(c, out, d, &m);
-            }
-        } else if ((!excl && fv < lim) || (excl && fv <= lim)) {
-            strbuf_printf(&m, "%s in body should be %s ", strbuf_str(&c->path), rel);
-            gofloat_g(&m, lim);
-            v_invalid_json(c, out, d, &m);
-        }
-        crds_sb_trunc(&m, 0);
-    }
-    if (crds_sch_num(s, "maximum", &lim)) {
-        bool excl = crds_sch_flag(s, "exclusiveMaximum");
-        const char *rel = excl ? "less than" : "less than or equal to";
-        if (is_int) {
-            long long ma = crds_go_f2i(lim);
-            if ((!excl && iv > ma) || (excl && iv >= ma)) {
-                strbuf_printf(&m, "%s in body should be %s %lld", strbuf_str(&c->path), rel, ma);
-                v_invalid_json(c, out, d, &m);
-            }
-        } else if ((!excl && fv > lim) || (excl && fv >= lim)) {
-            strbuf_printf(&m, "%s in body should be %s ", strbuf_str(&c->path), rel);
-            gofloat_g(&m, lim);
-            v_invalid_json(c, out, d, &m);
-        }
-    }
+    v_bound(c, out, s, d, true, &m);
+    v_bound(c, out, s, d, false, &m);
     strbuf_free(&m);
 }
 
