@@ -135,7 +135,7 @@ static json_t *transform(kube_informer_t *inf, json_t *obj)
 static void end_transfer(kube_informer_t *inf)
 {
     if (inf->easy) {
-        kube_curl_uv_remove(inf->cm, inf->easy); /* no-op once done ran */
+        kube_curl_uv_remove(inf->cm, inf->easy); /* no-op once its done callback ran */
         curl_easy_cleanup(inf->easy);
         inf->easy = NULL;
     }
@@ -264,11 +264,7 @@ static void on_list_done(CURL *easy, CURLcode res, void *ud)
     kube_client_note_response(inf->client, "GET", (int)code);
     strbuf_t body = inf->body;
     inf->body = (strbuf_t){0};
-    curl_easy_cleanup(inf->easy);
-    inf->easy = NULL;
-    curl_slist_free_all(inf->hdrs);
-    inf->hdrs = NULL;
-    inf->phase = PHASE_IDLE;
+    end_transfer(inf);
     kube_status_t st;
     if (res != CURLE_OK) {
         char msg[300];
@@ -476,12 +472,7 @@ static void on_watch_done(CURL *easy, CURLcode res, void *ud)
              : http_err ? st.message
                         : curl_easy_strerror(res));
     kube_watch_decoder_free(&inf->dec);
-    curl_easy_cleanup(inf->easy);
-    inf->easy = NULL;
-    curl_slist_free_all(inf->hdrs);
-    inf->hdrs = NULL;
-    strbuf_free(&inf->body);
-    inf->phase = PHASE_IDLE;
+    end_transfer(inf);
 
     if (end == 1 || (http_err && kube_status_is_expired(&st))) {
         note_restart(inf, "expired");
